@@ -1,0 +1,146 @@
+"""Settings of the demo shop. Secrets come from the environment; the defaults only fit the
+offline PayPal sandbox that ships with this example."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "shop",
+    "paypal_sandbox",
+    "wagtail_lockedcarts",
+    "wagtail.contrib.settings",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_q",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+if os.environ.get("LOCKEDCARTS_MODELADMIN") == "1":
+    INSTALLED_APPS[3:3] = ["wagtail_lockedcarts.modeladmin", "wagtail_modeladmin"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail_lockedcarts.middleware.CartMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "example_site.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "example_site" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+            ]
+        },
+    }
+]
+
+WSGI_APPLICATION = "example_site.wsgi.application"
+
+if os.environ.get("DATABASE_URL_PG_PORT"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("PGDATABASE", "lockedcarts"),
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "HOST": "127.0.0.1",
+            "PORT": os.environ["DATABASE_URL_PG_PORT"],
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("LOCKEDCARTS_DB", BASE_DIR / "db.sqlite3"),
+            # Serialises writers (runserver + qcluster) instead of failing with "database is locked".
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = []
+LANGUAGE_CODE = "en"
+TIME_ZONE = "Europe/Berlin"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+WAGTAIL_SITE_NAME = "Locked carts demo shop"
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = BASE_DIR / "sent_mail"
+DEFAULT_FROM_EMAIL = "shop@example.com"
+
+Q_CLUSTER = {
+    "name": "lockedcarts-demo",
+    "orm": "default",
+    "workers": 2,
+    "timeout": 120,
+    "retry": 300,
+    "max_attempts": 5,
+    "catch_up": False,
+    "save_limit": 250,
+    "poll": 1,
+}
+
+PAYPAL_SANDBOX = {
+    # The offline sandbox signs webhooks with this key and POSTs them to WEBHOOK_URL.
+    "SIGNING_SECRET": os.environ.get("PAYPAL_SANDBOX_SIGNING_SECRET", "sandbox-signing-key"),
+    "WEBHOOK_URL": os.environ.get("PAYPAL_SANDBOX_WEBHOOK_URL", "http://127.0.0.1:8000/cart/paypal/webhook/"),
+    "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "WH-SANDBOX-DEMO"),
+    "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
+    "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),
+}
+
+WAGTAIL_LOCKEDCARTS = {
+    "DEFAULT_CURRENCY": "EUR",
+    "PAYPAL": {
+        "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
+        "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),
+        "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "WH-SANDBOX-DEMO"),
+        "API_BASE": os.environ.get("PAYPAL_API_BASE", "http://127.0.0.1:8000/paypal-sandbox"),
+        "BRAND_NAME": "Locked carts demo shop",
+    },
+}
+
+LOGIN_URL = "/admin/login/"

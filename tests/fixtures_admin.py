@@ -1,0 +1,1 @@
+"""Fixtures for the admin tests (owned by that area)."""

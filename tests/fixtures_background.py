@@ -1,0 +1,1 @@
+"""Fixtures for the background tests (owned by that area)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the paypal tests (owned by that area)."""

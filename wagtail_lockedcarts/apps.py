@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
+from django.utils.translation import gettext_lazy as _
+
+
+class WagtailLockedCartsConfig(AppConfig):
+    name = "wagtail_lockedcarts"
+    label = "wagtail_lockedcarts"
+    verbose_name = _("Locked carts")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from wagtail.permissions import register_permission_policy
+
+        from . import checks  # noqa: F401  (registers system checks)
+        from .models import Cart
+        from .permissions import CartPermissionPolicy
+        from .schedules import connect_post_migrate
+        from .shopper import merge_guest_cart_on_login
+
+        # Registered here, before wagtail_hooks registers the snippet (Wagtail 8 ordering rule).
+        register_permission_policy(Cart, CartPermissionPolicy(Cart))
+        connect_post_migrate(self)
+        user_logged_in.connect(merge_guest_cart_on_login, dispatch_uid="wagtail_lockedcarts.merge_cart")

@@ -1,0 +1,92 @@
+"""Readable labels for the audit-log actions :mod:`lifecycle` writes."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import LogFormatter
+
+from .models import LockReason, OrderStatus
+
+
+def _reason_label(value):
+    try:
+        return LockReason(value).label
+    except ValueError:
+        return value or ""
+
+
+class LockFormatter(LogFormatter):
+    label = _("Lock cart")
+
+    def format_message(self, log_entry):
+        reason = (log_entry.data or {}).get("reason")
+        if reason:
+            return _("Cart locked: %(reason)s") % {"reason": _reason_label(reason).lower()}
+        return _("Cart locked")
+
+
+class ConfirmFormatter(LogFormatter):
+    label = _("Confirm order")
+
+    def format_message(self, log_entry):
+        order = (log_entry.data or {}).get("order")
+        return _("Order %(order)s confirmed from cart") % {"order": order}
+
+
+class ReconcileFormatter(LogFormatter):
+    label = _("Check with PayPal")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        if data.get("order"):
+            status = data.get("order_status")
+            if status == OrderStatus.ON_HOLD:
+                return _("Order %(order)s created on hold: PayPal payment pending") % {"order": data["order"]}
+            return _("Order %(order)s created: PayPal payment completed") % {"order": data["order"]}
+        if data.get("paypal_outcome"):
+            return _("PayPal answered %(outcome)s: cart open again") % {"outcome": data["paypal_outcome"]}
+        if data.get("lock_reason"):
+            return _("PayPal checked: %(reason)s") % {"reason": _reason_label(data["lock_reason"]).lower()}
+        summary = data.get("summary")
+        return _("Checked with PayPal: %(summary)s") % {"summary": summary} if summary else _("Checked with PayPal")
+
+
+class DeleteFormatter(LogFormatter):
+    label = _("Delete cart")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        if data.get("total"):
+            return _("Cart deleted (%(total)s %(currency)s, %(lines)s line(s))") % {
+                "total": data["total"],
+                "currency": data.get("currency", ""),
+                "lines": len(data.get("lines", [])),
+            }
+        return _("Cart deleted")
+
+
+class OrderFormatter(LogFormatter):
+    label = _("Create order")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Order created from cart %(cart)s") % {"cart": data.get("cart")}
+
+
+class ExportFormatter(LogFormatter):
+    label = _("Export order")
+
+    def format_message(self, log_entry):
+        if (log_entry.data or {}).get("retry"):
+            return _("Order export queued again")
+        return _("Order exported")
+
+
+def register_log_actions(actions):
+    actions.register_action("wagtail_lockedcarts.lock")(LockFormatter)
+    actions.register_action("wagtail_lockedcarts.unlock", _("Unlock cart"), _("Cart unlocked"))
+    actions.register_action("wagtail_lockedcarts.confirm")(ConfirmFormatter)
+    actions.register_action("wagtail_lockedcarts.delete")(DeleteFormatter)
+    actions.register_action("wagtail_lockedcarts.reconcile")(ReconcileFormatter)
+    actions.register_action("wagtail_lockedcarts.checkout", _("Checkout"), _("Checkout started: cart frozen, shopper sent to PayPal"))
+    actions.register_action("wagtail_lockedcarts.order")(OrderFormatter)
+    actions.register_action("wagtail_lockedcarts.release", _("Release order"), _("Order released from hold and submitted"))
+    actions.register_action("wagtail_lockedcarts.export")(ExportFormatter)

@@ -1,0 +1,22 @@
+from .carts import Cart, CartLine, CartQuerySet, CartStatus, LockReason
+from .orders import Order, OrderLine, OrderStatus
+from .payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
+from .notifications import DigestRun
+from .settings import LockedCartSettings, PendingPaymentPolicy
+
+__all__ = [
+    "Cart",
+    "CartLine",
+    "CartQuerySet",
+    "CartStatus",
+    "LockReason",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "PaymentAttempt",
+    "PaymentAttemptStatus",
+    "WebhookEvent",
+    "DigestRun",
+    "LockedCartSettings",
+    "PendingPaymentPolicy",
+]

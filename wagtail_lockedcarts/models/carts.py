@@ -1,0 +1,197 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from .validators import currency_code_validator, validate_card_brand, validate_last4
+
+
+class CartStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    LOCKED = "locked", _("Locked")
+    ORDERED = "ordered", _("Ordered")
+
+
+class LockReason(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Pending payment")
+    NO_RETURN = "no_return", _("No return from PayPal")
+    AMOUNT_MISMATCH = "amount_mismatch", _("Amount mismatch")
+    SUPERSEDED_PAYMENT = "superseded_payment", _("Paid for an earlier checkout")
+
+
+class CartQuerySet(models.QuerySet):
+    def active(self):
+        """Carts a shopper can still see as theirs: anything not yet turned into an order."""
+        return self.exclude(status=CartStatus.ORDERED)
+
+    def locked(self):
+        return self.filter(status=CartStatus.LOCKED)
+
+    def with_totals(self):
+        """Annotate line totals in SQL so listings cost one query whatever the page size."""
+        return self.annotate(
+            lines_total=Sum(models.F("lines__unit_price") * models.F("lines__quantity")),
+            line_count=Count("lines"),
+        )
+
+
+class Cart(models.Model):
+    """A shopper's cart. Its ``status`` is written only by :mod:`wagtail_lockedcarts.lifecycle`."""
+
+    site = models.ForeignKey(
+        "wagtailcore.Site",
+        verbose_name=_("site"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lockedcarts_carts",
+    )
+    session_key = models.CharField(_("session key"), max_length=64, blank=True, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CartStatus.choices, default=CartStatus.OPEN
+    )
+    lock_reason = models.CharField(
+        _("lock reason"), max_length=20, choices=LockReason.choices, blank=True
+    )
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, validators=[currency_code_validator], default="EUR"
+    )
+    amount = models.DecimalField(
+        _("amount at checkout"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The total sent to PayPal when checkout began."),
+    )
+    checkout_started_at = models.DateTimeField(_("checkout started at"), null=True, blank=True)
+    paypal_order_id = models.CharField(_("PayPal order id"), max_length=64, blank=True)
+    paypal_capture_id = models.CharField(_("PayPal capture id"), max_length=64, blank=True)
+    paypal_status = models.CharField(_("PayPal order status"), max_length=32, blank=True)
+    paypal_capture_status = models.CharField(_("PayPal capture status"), max_length=32, blank=True)
+    paypal_status_reason = models.CharField(_("PayPal status reason"), max_length=64, blank=True)
+    paypal_checked_at = models.DateTimeField(_("PayPal last checked at"), null=True, blank=True)
+    card_brand = models.CharField(
+        _("card brand"), max_length=20, blank=True, validators=[validate_card_brand]
+    )
+    card_last4 = models.CharField(
+        _("card last 4"), max_length=4, blank=True, validators=[validate_last4]
+    )
+    payer_email = models.EmailField(_("payer e-mail"), blank=True)
+    customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
+    customer_email = models.EmailField(_("customer e-mail"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = CartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+        ordering = ["-created_at"]
+        # delete_cart is Django's default delete permission; these two are our own.
+        permissions = [
+            ("confirm_cart", _("Can confirm a locked cart as an order")),
+            ("unlock_cart", _("Can unlock a locked cart")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "locked_at"], name="lockedcarts_status_locked"),
+            models.Index(fields=["status", "checkout_started_at"], name="lockedcarts_status_ckout"),
+            models.Index(fields=["site", "status"], name="lockedcarts_site_status"),
+            models.Index(fields=["user", "status"], name="lockedcarts_user_status"),
+            models.Index(fields=["paypal_order_id"], name="lockedcarts_paypal_order"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[c.value for c in CartStatus]),
+                name="lockedcarts_cart_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="locked") | ~Q(lock_reason=""),
+                name="lockedcarts_locked_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Cart %(pk)s – %(customer)s") % {"pk": self.pk, "customer": self.customer_label}
+
+    @property
+    def customer_label(self):
+        if self.customer_name:
+            return self.customer_name
+        if self.user_id and self.user:
+            return self.user.get_full_name() or self.user.get_username()
+        return self.customer_email or self.payer_email or _("Guest")
+
+    @property
+    def is_editable(self):
+        return self.status == CartStatus.OPEN
+
+    @property
+    def is_locked(self):
+        return self.status == CartStatus.LOCKED
+
+    @property
+    def masked_card(self):
+        """Brand and last four digits, the most a PCI-compliant screen may show."""
+        if not self.card_last4:
+            return ""
+        return f"{(self.card_brand or '').title()} ••••{self.card_last4}".strip()
+
+    def compute_total(self):
+        lines = getattr(self, "_prefetched_objects_cache", {}).get("lines")
+        if lines is not None:
+            return sum((line.line_total for line in lines), Decimal("0.00"))
+        total = self.lines.aggregate(
+            total=Sum(models.F("unit_price") * models.F("quantity"))
+        )["total"]
+        return (total or Decimal("0")).quantize(Decimal("0.01"))
+
+    @property
+    def total(self):
+        """The frozen checkout amount once checkout began, otherwise the live line total."""
+        if self.amount is not None and self.status != CartStatus.OPEN:
+            return self.amount
+        annotated = getattr(self, "lines_total", None)
+        if annotated is not None:
+            return annotated.quantize(Decimal("0.01"))
+        return self.compute_total()
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, related_name="lines", on_delete=models.CASCADE)
+    product_key = models.CharField(_("product"), max_length=255)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    title = models.CharField(_("title"), max_length=255)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product_key"], name="lockedcarts_line_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="lockedcarts_line_qty"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def line_total(self):
+        return (self.unit_price * self.quantity).quantize(Decimal("0.01"))

@@ -1,0 +1,111 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .validators import currency_code_validator, validate_card_brand, validate_last4
+
+
+class OrderStatus(models.TextChoices):
+    ON_HOLD = "on_hold", _("On hold")
+    SUBMITTED = "submitted", _("Submitted")
+    EXPORTED = "exported", _("Exported")
+
+
+class OrderQuerySet(models.QuerySet):
+    def not_confirmed(self, older_than):
+        """Submitted to export but not acknowledged before ``older_than``."""
+        return self.filter(status=OrderStatus.SUBMITTED, submitted_at__lt=older_than)
+
+
+class Order(models.Model):
+    """An order made from exactly one cart (``cart`` is unique: a second order cannot exist)."""
+
+    cart = models.OneToOneField(
+        "wagtail_lockedcarts.Cart",
+        verbose_name=_("cart"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order",
+    )
+    cart_reference = models.PositiveBigIntegerField(_("cart number"), null=True, blank=True)
+    site = models.ForeignKey(
+        "wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lockedcarts_orders",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_code_validator])
+    customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    paypal_order_id = models.CharField(_("PayPal order id"), max_length=64, blank=True)
+    paypal_capture_id = models.CharField(_("PayPal capture id"), max_length=64, blank=True)
+    card_brand = models.CharField(
+        _("card brand"), max_length=20, blank=True, validators=[validate_card_brand]
+    )
+    card_last4 = models.CharField(
+        _("card last 4"), max_length=4, blank=True, validators=[validate_last4]
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
+    export_attempts = models.PositiveIntegerField(_("export attempts"), default=0)
+    last_export_error = models.CharField(_("last export error"), max_length=500, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at"]
+        permissions = [
+            ("release_order", _("Can release an order on hold")),
+            ("export_order", _("Can retry an order export")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"], name="lockedcarts_order_status"),
+            models.Index(fields=["site", "status"], name="lockedcarts_order_site"),
+        ]
+
+    def __str__(self):
+        return _("Order %(number)s") % {"number": self.number}
+
+    @property
+    def number(self):
+        return self.pk
+
+    @property
+    def masked_card(self):
+        if not self.card_last4:
+            return ""
+        return f"{(self.card_brand or '').title()} ••••{self.card_last4}".strip()
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    product_key = models.CharField(_("product"), max_length=255)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    title = models.CharField(_("title"), max_length=255)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def line_total(self):
+        return (self.unit_price * self.quantity).quantize(Decimal("0.01"))

@@ -1,0 +1,12 @@
+"""Signals for integrators. All are sent after the transaction that caused them commits."""
+
+from django.dispatch import Signal
+
+#: sender=Cart, cart=<Cart>, reason=<LockReason>
+cart_locked = Signal()
+#: sender=Cart, cart=<Cart>, user=<User or None>
+cart_unlocked = Signal()
+#: sender=Order, order=<Order>, cart=<Cart>, user=<User or None>
+order_created = Signal()
+#: sender=Cart, cart_id=<int>, snapshot=<dict>, user=<User or None>
+cart_deleted = Signal()

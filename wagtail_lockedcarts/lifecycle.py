@@ -41,6 +41,7 @@ from .models import (
     PaymentAttemptStatus,
     PendingPaymentPolicy,
 )
+from .models.validators import clean_card
 from .products import resolve_product
 
 logger = logging.getLogger("wagtail_lockedcarts")
@@ -381,9 +382,9 @@ def _record_paypal_facts(cart, result):
         )
         if result.capture_id:
             changes["paypal_capture_id"] = result.capture_id[:64]
-        if result.card_last4:
-            changes["card_brand"] = result.card_brand[:20]
-            changes["card_last4"] = result.card_last4
+        brand, last4 = clean_card(result.card_brand, result.card_last4)
+        if last4:
+            changes["card_brand"], changes["card_last4"] = brand, last4
         if result.payer_email:
             changes["payer_email"] = result.payer_email[:254]
     Cart.objects.filter(pk=cart.pk).update(**changes)

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from .validators import currency_code_validator, validate_card_brand, validate_last4
+from .validators import card_constraints, currency_code_validator, validate_card_brand, validate_last4
 
 
 class CartStatus(models.TextChoices):
@@ -124,6 +124,7 @@ class Cart(models.Model):
                 condition=~Q(status="locked") | ~Q(lock_reason=""),
                 name="lockedcarts_locked_has_reason",
             ),
+            *card_constraints("lockedcarts_cart"),
         ]
 
     def __str__(self):

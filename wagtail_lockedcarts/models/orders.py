@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .validators import currency_code_validator, validate_card_brand, validate_last4
+from .validators import card_constraints, currency_code_validator, validate_card_brand, validate_last4
 
 
 class OrderStatus(models.TextChoices):
@@ -75,6 +75,7 @@ class Order(models.Model):
             models.Index(fields=["status", "submitted_at"], name="lockedcarts_order_status"),
             models.Index(fields=["site", "status"], name="lockedcarts_order_site"),
         ]
+        constraints = [*card_constraints("lockedcarts_order")]
 
     def __str__(self):
         return _("Order %(number)s") % {"number": self.number}

@@ -27,8 +27,10 @@ CARD_BRANDS = {
     "UNKNOWN",
 }
 
+LAST4_PATTERN = r"^[0-9]{4}$"
+
 validate_last4 = RegexValidator(
-    r"^\d{4}$", _("Only the last four digits of a card may be stored."), code="card_last4"
+    LAST4_PATTERN, _("Only the last four digits of a card may be stored."), code="card_last4"
 )
 
 currency_code_validator = RegexValidator(
@@ -44,3 +46,31 @@ def validate_card_brand(value):
         raise ValidationError(
             _("Unknown card brand %(brand)s."), code="card_brand", params={"brand": value}
         )
+
+
+def card_constraints(prefix):
+    """Database guarantees that no more than brand + last four digits can ever be stored."""
+    from django.db.models import CheckConstraint, Q
+
+    return [
+        CheckConstraint(
+            condition=Q(card_last4="") | Q(card_last4__regex=LAST4_PATTERN),
+            name=f"{prefix}_card_last4_only",
+        ),
+        CheckConstraint(
+            condition=~Q(card_brand__regex=r"[0-9]"),
+            name=f"{prefix}_card_brand_no_digits",
+        ),
+    ]
+
+
+def clean_card(brand, last4):
+    """Return (brand, last4) if they are storable, else ("", "") — never a longer number."""
+    brand = (brand or "").strip().upper()[:20]
+    last4 = (last4 or "").strip()
+    try:
+        validate_last4(last4)
+        validate_card_brand(brand)
+    except ValidationError:
+        return "", ""
+    return brand, last4

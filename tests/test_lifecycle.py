@@ -1,0 +1,449 @@
+"""The cart and order state machine: every transition and every refusal."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from wagtail.models import ModelLogEntry
+
+from wagtail_lockedcarts import lifecycle, signals
+from wagtail_lockedcarts.exceptions import CartNotEditable, EmptyCart, InvalidTransition, ProductNotFound
+from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
+from wagtail_lockedcarts.models import (
+    Cart,
+    CartLine,
+    CartStatus,
+    LockReason,
+    Order,
+    OrderStatus,
+    PaymentAttempt,
+    PaymentAttemptStatus,
+    PendingPaymentPolicy,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def result_for(cart, outcome, **kwargs):
+    kwargs.setdefault("amount", cart.amount)
+    kwargs.setdefault("currency", cart.currency)
+    return PaymentResult(outcome=outcome, paypal_order_id=cart.paypal_order_id, **kwargs)
+
+
+def actions_for(cart_pk):
+    return list(
+        ModelLogEntry.objects.filter(object_id=str(cart_pk)).order_by("pk").values_list("action", flat=True)
+    )
+
+
+@pytest.fixture
+def awaiting(make_cart):
+    return make_cart(status=CartStatus.AWAITING_PAYMENT, lines=[(0, 2), (1, 1)])
+
+
+# -- shopper edits ------------------------------------------------------------------------------
+
+
+def test_add_line_prices_the_product_server_side(make_cart, shop):
+    cart = make_cart(lines=[])
+    line = lifecycle.add_line(cart, shop[0].cart_key, 3)
+    assert (line.title, line.unit_price, line.quantity, line.sku) == ("Mug", Decimal("12.50"), 3, "MUG")
+
+
+def test_adding_the_same_product_twice_increases_one_line(make_cart, shop):
+    cart = make_cart(lines=[(0, 1)])
+    lifecycle.add_line(cart, shop[0].cart_key, 2)
+    assert list(cart.lines.values_list("quantity", flat=True)) == [3]
+
+
+def test_update_line_to_zero_removes_it(make_cart):
+    cart = make_cart(lines=[(0, 1), (1, 1)])
+    first = cart.lines.first()
+    lifecycle.update_line(cart, first.pk, 0)
+    assert cart.lines.count() == 1
+
+
+def test_remove_line_of_another_cart_is_refused(make_cart):
+    mine, theirs = make_cart(), make_cart()
+    with pytest.raises(InvalidTransition):
+        lifecycle.remove_line(mine, theirs.lines.first().pk)
+    assert theirs.lines.count() == 1
+
+
+@pytest.mark.parametrize("quantity", [0, -1, 1000])
+def test_add_line_refuses_out_of_range_quantities(make_cart, shop, quantity):
+    cart = make_cart(lines=[])
+    with pytest.raises(InvalidTransition):
+        lifecycle.add_line(cart, shop[0].cart_key, quantity)
+    assert cart.lines.count() == 0
+
+
+@pytest.mark.parametrize("key", ["nonsense", "shop.productpage:999999", "auth.user:1", "no.such:1"])
+def test_add_line_refuses_unknown_products(make_cart, key):
+    cart = make_cart(lines=[])
+    with pytest.raises(ProductNotFound):
+        lifecycle.add_line(cart, key, 1)
+
+
+def test_unpublished_products_cannot_be_added(make_cart, shop):
+    shop[0].unpublish()
+    cart = make_cart(lines=[])
+    with pytest.raises(ProductNotFound):
+        lifecycle.add_line(cart, shop[0].cart_key, 1)
+
+
+@pytest.mark.parametrize("status", [CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED, CartStatus.ORDERED])
+def test_edits_on_a_frozen_cart_change_nothing_and_say_why(make_cart, shop, status):
+    cart = make_cart(status=status, lines=[(0, 2)])
+    line = cart.lines.first()
+    before = list(CartLine.objects.filter(cart=cart).values_list("product_key", "quantity"))
+    for edit in (
+        lambda: lifecycle.add_line(cart, shop[1].cart_key, 1),
+        lambda: lifecycle.update_line(cart, line.pk, 5),
+        lambda: lifecycle.remove_line(cart, line.pk),
+    ):
+        with pytest.raises(CartNotEditable) as error:
+            edit()
+        assert str(error.value.message)
+    assert list(CartLine.objects.filter(cart=cart).values_list("product_key", "quantity")) == before
+
+
+def test_locked_cart_refusal_message_explains_the_lock(make_cart, shop):
+    cart = make_cart(status=CartStatus.LOCKED)
+    with pytest.raises(CartNotEditable) as error:
+        lifecycle.add_line(cart, shop[1].cart_key, 1)
+    assert "locked" in str(error.value.message)
+
+
+def test_merging_a_guest_cart_adds_quantities(make_cart, shop):
+    guest = make_cart(lines=[(0, 1), (2, 1)])
+    mine = make_cart(lines=[(0, 2)])
+    lifecycle.merge_carts(guest, mine)
+    assert dict(mine.lines.values_list("sku", "quantity")) == {"MUG": 3, "CAP": 1}
+    assert not Cart.objects.filter(pk=guest.pk).exists()
+
+
+# -- checkout -----------------------------------------------------------------------------------
+
+
+def test_begin_checkout_freezes_the_amount_and_opens_an_attempt(make_cart):
+    cart = make_cart(lines=[(0, 2), (1, 1)])
+    attempt = lifecycle.begin_checkout(cart)
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.AWAITING_PAYMENT
+    assert cart.amount == Decimal("50.00") == attempt.amount
+    assert cart.checkout_started_at is not None
+    assert attempt.status == PaymentAttemptStatus.CREATED
+    assert actions_for(cart.pk)[-1] == "wagtail_lockedcarts.checkout"
+
+
+def test_checkout_of_an_empty_cart_is_refused(make_cart):
+    cart = make_cart(lines=[])
+    with pytest.raises(EmptyCart):
+        lifecycle.begin_checkout(cart)
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.OPEN
+
+
+def test_checkout_twice_is_refused(awaiting):
+    with pytest.raises(CartNotEditable):
+        lifecycle.begin_checkout(awaiting)
+    assert PaymentAttempt.objects.filter(cart=awaiting).count() == 1
+
+
+def test_abort_checkout_reopens_the_cart(awaiting):
+    outcome = lifecycle.abort_checkout(awaiting, "PayPal unavailable")
+    awaiting.refresh_from_db()
+    assert outcome.changed and awaiting.status == CartStatus.OPEN and awaiting.amount is None
+    assert PaymentAttempt.objects.get(cart=awaiting).status == PaymentAttemptStatus.FAILED
+
+
+# -- payment results ------------------------------------------------------------------------------
+
+
+def test_completed_payment_creates_one_submitted_order_with_the_cart_lines(awaiting, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = lifecycle.apply_payment_result(
+            awaiting, result_for(awaiting, PaymentOutcome.COMPLETED, capture_id="CAP-1", card_brand="visa", card_last4="4242")
+        )
+    awaiting.refresh_from_db()
+    order = outcome.order
+    assert outcome.changed and awaiting.status == CartStatus.ORDERED
+    assert list(order.lines.values_list("sku", "quantity", "unit_price")) == [
+        ("MUG", 2, Decimal("12.50")),
+        ("TEE", 1, Decimal("25.00")),
+    ]
+    assert order.total == Decimal("50.00") and order.paypal_capture_id == "CAP-1"
+    assert (order.card_brand, order.card_last4) == ("VISA", "4242")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPORTED  # the default exporter ran on commit
+
+
+def test_completed_payment_applied_twice_returns_the_same_order(awaiting):
+    first = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED))
+    second = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED))
+    assert first.changed and not second.changed
+    assert second.order.pk == first.order.pk
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "amount, currency",
+    [(Decimal("49.99"), "EUR"), (Decimal("50.00"), "USD"), (None, "EUR")],
+)
+def test_completed_payment_with_a_different_amount_locks_for_an_admin(awaiting, amount, currency):
+    outcome = lifecycle.apply_payment_result(
+        awaiting, result_for(awaiting, PaymentOutcome.COMPLETED, amount=amount, currency=currency)
+    )
+    awaiting.refresh_from_db()
+    assert outcome.order is None and not Order.objects.exists()
+    assert (awaiting.status, awaiting.lock_reason) == (CartStatus.LOCKED, LockReason.AMOUNT_MISMATCH)
+
+
+def test_amount_mismatch_is_never_auto_confirmed_later(awaiting):
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED, amount=Decimal("1.00")))
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED))
+    awaiting.refresh_from_db()
+    assert awaiting.status == CartStatus.LOCKED and not Order.objects.exists()
+
+
+def test_pending_payment_locks_the_cart_under_the_lock_policy(awaiting, cart_settings):
+    outcome = lifecycle.apply_payment_result(
+        awaiting, result_for(awaiting, PaymentOutcome.PENDING, capture_status="PENDING", status_reason="ECHECK")
+    )
+    awaiting.refresh_from_db()
+    assert outcome.changed
+    assert (awaiting.status, awaiting.lock_reason) == (CartStatus.LOCKED, LockReason.PENDING_PAYMENT)
+    assert awaiting.locked_at is not None and awaiting.paypal_status_reason == "ECHECK"
+    assert actions_for(awaiting.pk)[-1] == "wagtail_lockedcarts.lock"
+
+
+def test_pending_payment_makes_an_order_on_hold_under_the_hold_policy(awaiting, cart_settings):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    outcome = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING))
+    awaiting.refresh_from_db()
+    assert awaiting.status == CartStatus.ORDERED
+    assert outcome.order.status == OrderStatus.ON_HOLD and outcome.order.submitted_at is None
+
+
+def test_completion_after_hold_releases_the_same_order(awaiting, cart_settings):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    held = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING)).order
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED))
+    held.refresh_from_db()
+    assert held.status in (OrderStatus.SUBMITTED, OrderStatus.EXPORTED)
+    assert Order.objects.count() == 1
+
+
+def test_pending_after_a_no_return_lock_records_the_real_reason(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+    lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.PENDING))
+    cart.refresh_from_db()
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.PENDING_PAYMENT)
+
+
+@pytest.mark.parametrize("outcome", [PaymentOutcome.DECLINED, PaymentOutcome.CANCELLED])
+def test_declined_or_cancelled_payment_reopens_the_cart(awaiting, outcome):
+    result = lifecycle.apply_payment_result(awaiting, result_for(awaiting, outcome))
+    awaiting.refresh_from_db()
+    assert result.changed and awaiting.status == CartStatus.OPEN
+    assert awaiting.amount is None and awaiting.paypal_order_id == ""
+
+
+def test_unknown_result_changes_no_status(awaiting):
+    outcome = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, paypal_status="PAYER_ACTION_REQUIRED"))
+    awaiting.refresh_from_db()
+    assert not outcome.changed and awaiting.status == CartStatus.AWAITING_PAYMENT
+    assert awaiting.paypal_status == "PAYER_ACTION_REQUIRED" and awaiting.paypal_checked_at
+
+
+def test_payment_for_an_earlier_checkout_never_orders_the_new_lines(make_cart, shop):
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    old = result_for(cart, PaymentOutcome.COMPLETED)
+    lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.CANCELLED))
+    lifecycle.add_line(cart, shop[2].cart_key, 1)
+    lifecycle.apply_payment_result(cart, old)
+    cart.refresh_from_db()
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.SUPERSEDED_PAYMENT)
+    assert not Order.objects.exists()
+
+
+def test_a_declined_result_does_not_unlock_an_amount_mismatch(awaiting):
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED, amount=Decimal("2")))
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.DECLINED))
+    awaiting.refresh_from_db()
+    assert awaiting.lock_reason == LockReason.AMOUNT_MISMATCH
+
+
+@pytest.mark.parametrize("last4", ["4111111111111111", "41", "abcd", "4242 "])
+def test_anything_but_four_digits_is_never_stored_as_card_data(awaiting, last4):
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, card_brand="VISA", card_last4=last4))
+    awaiting.refresh_from_db()
+    assert awaiting.card_last4 in ("", "4242")
+    assert "4111" not in awaiting.card_last4
+
+
+def test_the_database_rejects_a_full_card_number(make_cart):
+    from django.db import DatabaseError, transaction
+
+    cart = make_cart()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Cart.objects.filter(pk=cart.pk).update(card_last4="4111111111111111")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Cart.objects.filter(pk=cart.pk).update(card_brand="4111111111111111")
+
+
+# -- timeouts -----------------------------------------------------------------------------------------
+
+
+def test_stale_checkouts_lock_with_reason_no_return(make_cart, cart_settings):
+    stale, fresh = make_cart(status=CartStatus.AWAITING_PAYMENT), make_cart(status=CartStatus.AWAITING_PAYMENT)
+    Cart.objects.filter(pk=stale.pk).update(checkout_started_at=timezone.now() - timedelta(minutes=cart_settings.checkout_timeout_minutes + 1))
+    assert lifecycle.lock_stale_checkouts() == 1
+    stale.refresh_from_db(), fresh.refresh_from_db()
+    assert (stale.status, stale.lock_reason) == (CartStatus.LOCKED, LockReason.NO_RETURN)
+    assert fresh.status == CartStatus.AWAITING_PAYMENT
+    assert actions_for(stale.pk)[-1] == "wagtail_lockedcarts.lock"
+
+
+# -- admin actions ------------------------------------------------------------------------------------
+
+
+def test_confirm_order_turns_a_locked_cart_into_a_submitted_order(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED)
+    outcome = lifecycle.confirm_order(cart, user=superuser)
+    cart.refresh_from_db()
+    assert outcome.changed and cart.status == CartStatus.ORDERED
+    assert outcome.order.status == OrderStatus.SUBMITTED and outcome.order.cart_id == cart.pk
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.confirm")
+    assert entry.user == superuser and entry.data["order"] == outcome.order.pk
+
+
+def test_confirming_an_ordered_cart_returns_the_existing_order(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED)
+    first = lifecycle.confirm_order(cart)
+    again = lifecycle.confirm_order(cart)
+    assert not again.changed and again.order.pk == first.order.pk
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("status", [CartStatus.OPEN, CartStatus.AWAITING_PAYMENT])
+def test_confirming_a_cart_that_is_not_locked_is_refused(make_cart, status):
+    cart = make_cart(status=status)
+    with pytest.raises(InvalidTransition):
+        lifecycle.confirm_order(cart)
+    assert not Order.objects.exists()
+
+
+def test_unlock_returns_the_same_cart_to_the_shopper(make_cart, superuser, shop):
+    cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 1)])
+    lifecycle.unlock_cart(cart, user=superuser)
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.OPEN and cart.lock_reason == "" and cart.locked_at is None
+    lifecycle.add_line(cart, shop[1].cart_key, 1)
+    assert cart.lines.count() == 2
+    assert actions_for(cart.pk)[-1] == "wagtail_lockedcarts.unlock"
+
+
+@pytest.mark.parametrize("status", [CartStatus.OPEN, CartStatus.AWAITING_PAYMENT, CartStatus.ORDERED])
+def test_unlocking_a_cart_that_is_not_locked_is_refused(make_cart, status):
+    cart = make_cart(status=status)
+    with pytest.raises(InvalidTransition):
+        lifecycle.unlock_cart(cart)
+    cart.refresh_from_db()
+    assert cart.status == status
+
+
+def test_delete_logs_a_snapshot_before_removing_the_cart(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 2)])
+    pk = cart.pk
+    outcome = lifecycle.delete_cart(cart, user=superuser)
+    assert outcome.changed and not Cart.objects.filter(pk=pk).exists()
+    entry = ModelLogEntry.objects.get(object_id=str(pk), action="wagtail_lockedcarts.delete")
+    assert entry.deleted and entry.user == superuser
+    assert entry.data["total"] == "25.00" and entry.data["lines"][0]["quantity"] == 2
+    assert entry.data["paypal_order_id"].startswith("PAYPAL-")
+
+
+@pytest.mark.parametrize("status", [CartStatus.AWAITING_PAYMENT, CartStatus.ORDERED])
+def test_deleting_a_cart_in_payment_or_ordered_is_refused(make_cart, status):
+    cart = make_cart(status=status)
+    with pytest.raises(InvalidTransition):
+        lifecycle.delete_cart(cart)
+    assert Cart.objects.filter(pk=cart.pk).exists()
+
+
+def test_signals_fire_after_commit(make_cart, django_capture_on_commit_callbacks):
+    received = []
+
+    def record(name):
+        return lambda sender, **kwargs: received.append(name)
+
+    handlers = {
+        "locked": record("locked"),
+        "unlocked": record("unlocked"),
+        "order": record("order"),
+        "deleted": record("deleted"),
+    }
+    signals.cart_locked.connect(handlers["locked"])
+    signals.cart_unlocked.connect(handlers["unlocked"])
+    signals.order_created.connect(handlers["order"])
+    signals.cart_deleted.connect(handlers["deleted"])
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            one, two, three = (make_cart(status=CartStatus.AWAITING_PAYMENT) for _ in range(3))
+            lifecycle.lock_cart(one, LockReason.NO_RETURN)
+            lifecycle.unlock_cart(one)
+            lifecycle.lock_cart(two, LockReason.NO_RETURN)
+            lifecycle.confirm_order(two)
+            lifecycle.lock_cart(three, LockReason.NO_RETURN)
+            lifecycle.delete_cart(three)
+            assert received == []
+    finally:
+        signals.cart_locked.disconnect(handlers["locked"])
+        signals.cart_unlocked.disconnect(handlers["unlocked"])
+        signals.order_created.disconnect(handlers["order"])
+        signals.cart_deleted.disconnect(handlers["deleted"])
+    assert received == ["locked", "unlocked", "locked", "order", "locked", "deleted"]
+
+
+# -- orders -------------------------------------------------------------------------------------------
+
+
+def test_release_order_submits_an_order_on_hold(awaiting, cart_settings, superuser, django_capture_on_commit_callbacks):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    order = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING)).order
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.release_order(order, user=superuser)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPORTED and order.submitted_at is not None
+    assert not lifecycle.release_order(order).changed
+
+
+def test_failed_export_leaves_the_order_submitted_with_the_error(make_cart, settings):
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "ORDER_EXPORTER": "tests.exporters.failing"}
+    cart = make_cart(status=CartStatus.LOCKED)
+    order = lifecycle.confirm_order(cart).order
+    with pytest.raises(ConnectionError):
+        lifecycle.export_order(order.pk)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SUBMITTED
+    assert order.export_attempts == 1 and "ERP unreachable" in order.last_export_error
+
+
+def test_retry_export_after_a_failure_exports_once(make_cart, settings):
+    from tests import exporters
+
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "ORDER_EXPORTER": "tests.exporters.recording"}
+    exporters.exported.clear()
+    cart = make_cart(status=CartStatus.LOCKED)
+    order = lifecycle.confirm_order(cart).order
+    assert lifecycle.export_order(order.pk) is True
+    assert lifecycle.export_order(order.pk) is False
+    assert exporters.exported == [order.pk]
+    with pytest.raises(InvalidTransition):
+        lifecycle.retry_export(order)

@@ -1,0 +1,196 @@
+"""The demo data (`seed_demo`) and the script behind `make demo`.
+
+The command is run with django-q2's queue as the demo has it (ORM broker, not the in-process
+``sync`` mode of the test settings), because what it leaves behind depends on the queue.
+"""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from wagtail.models import ModelLogEntry, Page, Site
+
+from wagtail_lockedcarts.models import (
+    Cart,
+    CartLine,
+    CartStatus,
+    LockedCartSettings,
+    LockReason,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentAttempt,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo_queue(monkeypatch):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
+@pytest.fixture
+def seeded(db, demo_queue):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+
+
+def state_of_everything():
+    from django.contrib.auth import get_user_model
+    from django_q.models import OrmQ
+
+    return {
+        "carts": sorted(Cart.objects.values_list("pk", "status", "lock_reason", "amount", "card_last4", "locked_at")),
+        "lines": sorted(CartLine.objects.values_list("cart_id", "product_key", "quantity")),
+        "orders": sorted(Order.objects.values_list("pk", "cart_id", "status", "total", "exported_at")),
+        "order_lines": OrderLine.objects.count(),
+        "attempts": sorted(PaymentAttempt.objects.values_list("paypal_order_id", "status")),
+        "users": sorted(get_user_model().objects.values_list("username", "email")),
+        "pages": sorted(Page.objects.values_list("depth", "slug", "live")),
+        "site_root": Site.objects.get(is_default_site=True).root_page_id,
+        "history": ModelLogEntry.objects.count(),
+        "queued_tasks": OrmQ.objects.count(),
+    }
+
+
+def test_seed_demo_creates_carts_in_every_state(seeded):
+    statuses = set(Cart.objects.values_list("status", flat=True))
+    assert statuses == {c.value for c in CartStatus}
+    assert Cart.objects.filter(status=CartStatus.OPEN).count() >= 2
+
+
+def test_seed_demo_locks_one_pending_and_one_unreturned_cart_with_card_and_paypal_reference(seeded):
+    locked = Cart.objects.locked()
+    reasons = set(locked.values_list("lock_reason", flat=True))
+    assert {LockReason.PENDING_PAYMENT, LockReason.NO_RETURN} <= reasons
+    for reason in (LockReason.PENDING_PAYMENT, LockReason.NO_RETURN):
+        cart = locked.get(lock_reason=reason)
+        assert cart.card_brand and len(cart.card_last4) == 4 and cart.card_last4.isdigit()
+        assert cart.masked_card.endswith(cart.card_last4)
+        assert len(cart.paypal_order_id) == 17 and cart.paypal_order_id.isalnum()
+        assert cart.amount == cart.compute_total() > 0
+        assert cart.user is not None and cart.customer_email
+
+
+def test_seed_demo_locked_carts_look_days_old_and_their_history_agrees(seeded):
+    cart = Cart.objects.get(lock_reason=LockReason.PENDING_PAYMENT)
+    age = timezone.now() - cart.locked_at
+    assert age.days >= 1
+    lock_entry = ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.lock").get()
+    assert abs((lock_entry.timestamp - cart.locked_at).total_seconds()) < 1
+
+
+def test_seed_demo_creates_orders_on_hold_submitted_and_exported(seeded):
+    assert set(Order.objects.values_list("status", flat=True)) == {c.value for c in OrderStatus}
+    for order in Order.objects.all():
+        assert order.cart.status == CartStatus.ORDERED
+        assert order.lines.count() == order.cart.lines.count() > 0
+        assert order.total == order.cart.amount
+
+
+def test_seed_demo_submitted_order_counts_as_not_confirmed(seeded):
+    """Its export was never acknowledged, days ago: the daily e-mail has something to say."""
+    grace = timedelta(hours=LockedCartSettings.for_site(Site.objects.get(is_default_site=True)).not_confirmed_grace_hours)
+    submitted = Order.objects.get(status=OrderStatus.SUBMITTED)
+    assert list(Order.objects.not_confirmed(older_than=timezone.now() - grace)) == [submitted]
+    assert submitted.exported_at is None
+
+
+def test_seed_demo_reaches_states_only_through_the_lifecycle_audit_trail(seeded):
+    for cart in Cart.objects.exclude(status=CartStatus.OPEN):
+        actions = set(ModelLogEntry.objects.filter(object_id=str(cart.pk), content_type__model="cart").values_list("action", flat=True))
+        assert "wagtail_lockedcarts.checkout" in actions
+        if cart.status == CartStatus.LOCKED:
+            assert "wagtail_lockedcarts.lock" in actions
+
+
+def test_seed_demo_turns_on_email_system_messages_for_the_default_site(seeded):
+    settings = LockedCartSettings.for_site(Site.objects.get(is_default_site=True))
+    assert settings.email_system_messages is True
+    assert settings.recipient_list == ["admin@example.com"]
+    assert settings.pending_payment_policy == "lock"
+
+
+def test_seed_demo_makes_the_shop_the_home_page_with_six_products(seeded, client):
+    from shop.models import ProductPage, ShopIndexPage
+
+    site = Site.objects.get(is_default_site=True)
+    assert isinstance(site.root_page.specific, ShopIndexPage)
+    assert ProductPage.objects.live().child_of(site.root_page).count() == 6
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.content.decode().count('name="product"') == 6
+
+
+def test_seed_demo_customers_can_sign_in_with_the_demo_password(seeded, client):
+    for username in ("alice", "bob", "chloe"):
+        assert client.login(username=username, password="demo")
+        client.logout()
+
+
+def test_running_seed_demo_twice_changes_nothing(seeded):
+    before = state_of_everything()
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    assert state_of_everything() == before
+
+
+def test_seed_demo_brings_back_a_demo_cart_the_admin_deleted(seeded, superuser):
+    from wagtail_lockedcarts import lifecycle
+
+    cart = Cart.objects.get(lock_reason=LockReason.NO_RETURN)
+    lifecycle.delete_cart(cart, superuser)
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    assert Cart.objects.filter(lock_reason=LockReason.NO_RETURN, paypal_order_id=cart.paypal_order_id).count() == 1
+    assert Cart.objects.count() == 9
+
+
+@pytest.mark.slow
+def test_demo_script_prepares_a_database_without_serving(tmp_path):
+    """`DEMO_NO_SERVE=1 scripts/demo.sh`: migrate, admin login, demo data — then exits."""
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "DEMO_NO_SERVE": "1",
+        "LOCKEDCARTS_DB": str(tmp_path / "demo.sqlite3"),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [str(REPO / "scripts" / "demo.sh")], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "admin / changeme" in result.stdout
+    assert "http://127.0.0.1:8000/" in result.stdout
+
+    check = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model as U;"
+            "from wagtail_lockedcarts.models import Cart;"
+            "print(U().objects.get(username='admin').check_password('changeme'),"
+            " sorted(Cart.objects.locked().values_list('lock_reason', flat=True)))",
+        ],
+        cwd=REPO / "example_site",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0, check.stderr
+    assert "True ['amount_mismatch', 'no_return', 'pending_payment']" in check.stdout
+
+    again = subprocess.run(
+        [str(REPO / "scripts" / "demo.sh")], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Nothing was missing" in again.stdout
+    assert "already exists" in again.stdout

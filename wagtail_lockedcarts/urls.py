@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import storefront
+from .views import checkout, storefront, webhooks
 
 app_name = "wagtail_lockedcarts"
 
@@ -9,4 +9,8 @@ urlpatterns = [
     path("add/", storefront.add_line, name="add_line"),
     path("update/", storefront.update_line, name="update_line"),
     path("remove/", storefront.remove_line, name="remove_line"),
+    path("checkout/", checkout.checkout, name="checkout"),
+    path("paypal/return/", checkout.paypal_return, name="paypal_return"),
+    path("paypal/cancel/", checkout.paypal_cancel, name="paypal_cancel"),
+    path("paypal/webhook/", webhooks.paypal_webhook, name="paypal_webhook"),
 ]

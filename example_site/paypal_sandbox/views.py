@@ -1,0 +1,134 @@
+"""The hosted approval page (what the shopper sees "at PayPal"), the cert URL and the controls."""
+
+import json
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import conf, control
+from .api import basic_credentials_ok
+from .models import Disposition, OrderStatus, SandboxOrder
+from .representations import new_id
+from .webhooks import queue_order_approved
+
+# action value -> (button label, disposition, payment kind). Labels are the spec's, verbatim.
+ACTIONS = {
+    "pay": ("Pay", Disposition.COMPLETE, "paypal"),
+    "pay_pending": ("Pay – pending (eCheck)", Disposition.PENDING, "paypal"),
+    "pay_card": ("Pay with card", Disposition.COMPLETE, "card"),
+    "decline": ("Decline", Disposition.DECLINE_INSTRUMENT, "paypal"),
+    "cancel": ("Cancel and return", None, None),
+    "pay_close": ("Pay and close the window (never return)", Disposition.COMPLETE, "paypal"),
+}
+CARD_BRANDS = ("VISA", "MASTERCARD", "AMEX", "DISCOVER")
+
+
+def _with_query(url, **params):
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+@require_http_methods(["GET", "POST"])
+def approve(request):
+    order = SandboxOrder.objects.filter(pk=request.GET.get("token", "")).first()
+    if order is None:
+        return render(request, "paypal_sandbox/message.html", {"title": "Order not found", "text": "This checkout link is not valid."}, status=404)
+    approvable = order.status in (OrderStatus.CREATED, OrderStatus.PAYER_ACTION_REQUIRED)
+    if request.method == "GET" or not approvable:
+        return render(
+            request,
+            "paypal_sandbox/approve.html",
+            {"order": order, "approvable": approvable, "actions": [(key, value[0]) for key, value in ACTIONS.items()], "card_brands": CARD_BRANDS},
+            status=200 if approvable or request.method == "GET" else 409,
+        )
+
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        return render(request, "paypal_sandbox/message.html", {"title": "Unknown choice", "text": "Please use one of the buttons."}, status=400)
+    if action == "cancel":
+        return HttpResponseRedirect(_with_query(order.cancel_url, token=order.id))
+
+    _label, disposition, kind = ACTIONS[action]
+    with transaction.atomic():
+        order = SandboxOrder.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (OrderStatus.CREATED, OrderStatus.PAYER_ACTION_REQUIRED):
+            return render(request, "paypal_sandbox/message.html", {"title": "Already handled", "text": f"This order is {order.status}."}, status=409)
+        if disposition == Disposition.DECLINE_INSTRUMENT and request.POST.get("decline_mode") == "capture":
+            disposition = Disposition.DECLINE_CAPTURE
+        order.status = OrderStatus.APPROVED
+        order.disposition = disposition
+        order.payment_kind = kind
+        order.payer_id = new_id(13)
+        order.payer_email = (request.POST.get("email") or "buyer@example.com").strip()[:254]
+        if kind == "card":
+            brand = request.POST.get("card_brand", "VISA").upper()
+            last4 = request.POST.get("card_last4", "")
+            order.card_brand = brand if brand in CARD_BRANDS else "VISA"
+            order.card_last4 = last4 if len(last4) == 4 and last4.isdigit() else "1111"
+        try:
+            override = request.POST.get("captured_amount", "").strip()
+            order.capture_amount_override = Decimal(override).quantize(Decimal("0.01")) if override else None
+        except InvalidOperation:
+            order.capture_amount_override = None
+        order.updated_at = timezone.now()
+        order.save()
+        queue_order_approved(request, order)
+
+    if action == "pay_close":
+        return render(request, "paypal_sandbox/message.html", {"title": "Payment approved", "text": "You may close this window.", "order": order})
+    return HttpResponseRedirect(_with_query(order.return_url, token=order.id, PayerID=order.payer_id))
+
+
+@require_GET
+def cert(request, name):
+    return HttpResponse(
+        "This offline sandbox signs webhooks with HMAC-SHA256 (no certificate).\n"
+        "Verify deliveries by POSTing them to /v1/notifications/verify-webhook-signature.\n",
+        content_type="text/plain",
+    )
+
+
+def control_endpoint(view):
+    @csrf_exempt
+    @require_POST
+    def wrapper(request, *args, **kwargs):
+        if not conf.get("CONTROL_ENABLED"):
+            return JsonResponse({"error": "disabled"}, status=404)
+        if not basic_credentials_ok(request):
+            return JsonResponse({"error": "invalid_client"}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@control_endpoint
+def faults(request):
+    """``{"fail_next": N, "fail_status": 500, "delay_next": N, "delay_seconds": S}``; ``{}`` resets."""
+    try:
+        data = json.loads(request.body or b"{}")
+        control.set_faults(
+            fail_next=int(data.get("fail_next", 0)),
+            fail_status=int(data.get("fail_status", 500)),
+            delay_next=int(data.get("delay_next", 0)),
+            delay_seconds=float(data.get("delay_seconds", 0)),
+        )
+    except (ValueError, TypeError, AttributeError):
+        return JsonResponse({"error": "invalid"}, status=400)
+    return JsonResponse({"ok": True})
+
+
+@control_endpoint
+def settle(request, order_id):
+    order = control.settle_capture(order_id, request)
+    return JsonResponse({"id": order.id, "capture_status": order.capture_status})
+
+
+@control_endpoint
+def reverse_approval(request, order_id):
+    order = control.reverse_approval(order_id, request)
+    return JsonResponse({"id": order.id, "status": order.status})

@@ -1,0 +1,161 @@
+"""Checkout and the two URLs PayPal sends the shopper back to. Thin: lifecycle + reconcile.
+
+The return and cancel URLs carry PayPal's ``token`` (the order id) in the query string, which
+anybody can edit. It is only a hint: it must name the order of *this* shopper's cart, or the
+request is refused and nothing changes.
+"""
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import lifecycle
+from ..exceptions import CartNotEditable, LockedCartsError
+from ..lifecycle import PaymentOutcome, PaymentResult
+from ..models import Cart, CartStatus, Order, OrderStatus
+from ..paypal.client import PayPalException, PayPalUnavailable, approval_url, get_client
+from ..paypal.reconcile import reconcile_paypal_order
+from ..shopper import find_active_cart, get_or_create_active_cart
+from .storefront import wants_json
+
+MESSAGE_PAYPAL_DOWN = _("PayPal is not available right now. Nothing was charged; please try again in a moment.")
+MESSAGE_NOT_YOURS = _("This PayPal payment does not belong to your cart. Nothing was changed.")
+MESSAGE_DECLINED = _("PayPal declined the payment. Nothing was charged; you can try again or choose another way to pay.")
+MESSAGE_CANCELLED = _("You cancelled the payment. Your cart is open again.")
+
+
+def _fail(request, message, status=400):
+    if wants_json(request):
+        return JsonResponse({"error": str(message)}, status=status)
+    messages.error(request, message)
+    return redirect("wagtail_lockedcarts:cart")
+
+
+@require_POST
+def checkout(request):
+    """Freeze the cart, create the PayPal order (outside any transaction) and send the shopper there."""
+    cart = get_or_create_active_cart(request)
+    try:
+        attempt = lifecycle.begin_checkout(cart)
+    except CartNotEditable as error:
+        return _fail(request, error.message, status=409)
+    except LockedCartsError as error:
+        return _fail(request, error.message)
+    cart.refresh_from_db()
+    try:
+        order = get_client().create_order(
+            request_id=attempt.request_id,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            reference=cart.pk,
+            invoice_id=f"cart-{cart.pk}-{attempt.pk}",
+            return_url=request.build_absolute_uri(reverse("wagtail_lockedcarts:paypal_return")),
+            cancel_url=request.build_absolute_uri(reverse("wagtail_lockedcarts:paypal_cancel")),
+        )
+        target = approval_url(order)
+        if not order.get("id") or not target.startswith(("https://", "http://")):
+            raise PayPalUnavailable("no approval link")
+    except PayPalException as error:
+        lifecycle.abort_checkout(cart, reason=getattr(error, "issue", "") or getattr(error, "reason", ""))
+        return _fail(request, MESSAGE_PAYPAL_DOWN, status=503)
+    lifecycle.attach_paypal_order(attempt, order["id"], target)
+    if wants_json(request):
+        return JsonResponse({"approve_url": target, "paypal_order_id": order["id"]})
+    return HttpResponseRedirect(target)
+
+
+def _owns(request, cart):
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return cart.user_id == user.pk
+    session_key = request.session.session_key
+    return bool(session_key) and cart.user_id is None and cart.session_key == session_key
+
+
+def _shoppers_cart(request, token):
+    """This shopper's cart for PayPal order ``token``, or None.
+
+    Normally the active cart; a cart the webhook already turned into an order (the shopper came
+    back after it) is also theirs to see, read-only.
+    """
+    if not token:
+        return None
+    cart = find_active_cart(request)
+    if cart is not None and cart.paypal_order_id == token:
+        return cart
+    ordered = Cart.objects.filter(status=CartStatus.ORDERED, paypal_order_id=token).first()
+    if ordered is not None and _owns(request, ordered):
+        return ordered
+    return None
+
+
+def _result_page(request, cart, report=None):
+    cart.refresh_from_db()
+    order = Order.objects.filter(cart_id=cart.pk).first()
+    context = {"cart": cart, "order": order, "report": report}
+    if cart.status == CartStatus.ORDERED and order is not None:
+        template = "checkout_pending" if order.status == OrderStatus.ON_HOLD else "checkout_success"
+    elif cart.status == CartStatus.OPEN:
+        messages.error(request, MESSAGE_DECLINED)
+        return redirect("wagtail_lockedcarts:cart")
+    elif cart.status == CartStatus.LOCKED and cart.lock_reason not in ("pending_payment", "no_return"):
+        template = "checkout_problem"
+    else:
+        # awaiting_payment (PayPal unreachable or no answer yet) or locked, pending payment.
+        context["unreachable"] = report is not None and not report.reachable
+        template = "checkout_pending"
+    if wants_json(request):
+        return JsonResponse({"cart": cart.pk, "status": cart.status, "lock_reason": cart.lock_reason, "order": order.pk if order else None, "page": template})
+    return TemplateResponse(request, f"wagtail_lockedcarts/{template}.html", context)
+
+
+def _refuse(request):
+    if wants_json(request):
+        return JsonResponse({"error": str(MESSAGE_NOT_YOURS)}, status=403)
+    messages.error(request, MESSAGE_NOT_YOURS)
+    return TemplateResponse(request, "wagtail_lockedcarts/checkout_problem.html", {"refused": True}, status=403)
+
+
+@require_GET
+def paypal_return(request):
+    """PayPal's redirect after approval. Reconciling here (a GET) is deliberate: PayPal chose the
+    method, and the change only happens for the order of the shopper's own cart."""
+    cart = _shoppers_cart(request, request.GET.get("token", ""))
+    if cart is None:
+        return _refuse(request)
+    report = None
+    if cart.status != CartStatus.ORDERED:
+        report = reconcile_paypal_order(cart.paypal_order_id)
+    return _result_page(request, cart, report)
+
+
+@require_GET
+def paypal_cancel(request):
+    """The shopper cancelled on PayPal: reopen the cart, unless PayPal says the payment went on."""
+    cart = _shoppers_cart(request, request.GET.get("token", ""))
+    if cart is None:
+        return _refuse(request)
+    if cart.status == CartStatus.ORDERED:
+        return _result_page(request, cart)
+    try:
+        order = get_client().get_order(cart.paypal_order_id)
+    except PayPalException:
+        order = {}
+    if order.get("status") in ("APPROVED", "COMPLETED"):
+        # Paid in another tab after all: the cancel link is stale.
+        return _result_page(request, cart, reconcile_paypal_order(cart.paypal_order_id))
+    lifecycle.apply_payment_result(
+        cart,
+        PaymentResult(outcome=PaymentOutcome.CANCELLED, paypal_order_id=cart.paypal_order_id, paypal_status=order.get("status", "")),
+    )
+    cart.refresh_from_db()
+    if cart.status == CartStatus.OPEN:
+        if wants_json(request):
+            return JsonResponse({"cart": cart.pk, "status": cart.status})
+        messages.info(request, MESSAGE_CANCELLED)
+        return redirect("wagtail_lockedcarts:cart")
+    return _result_page(request, cart)

@@ -1,0 +1,111 @@
+"""PayPal webhook listener.
+
+Order of checks, cheapest and safest first: method (405), declared size (413), signature on the
+raw body by PayPal's postback (400, with no detail), then JSON parsing, then deduplication on the
+event id (200 for a re-delivery). The event body is never trusted beyond "look at order X": the
+order is fetched from PayPal by :func:`reconcile_paypal_order`.
+
+When PayPal cannot be reached while processing, the listener answers **503** and forgets the
+event id, so PayPal's own retry (up to 25 times over 3 days for any non-2xx) processes it again.
+The cart meanwhile stays frozen; the scheduled sweep is the second safety net.
+"""
+
+import json
+import logging
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from .. import conf
+from ..models import WebhookEvent
+from ..paypal.client import ORDER_ID_PATTERN, WEBHOOK_HEADERS, PayPalUnavailable, get_client
+from ..paypal.reconcile import reconcile_paypal_order
+
+logger = logging.getLogger("wagtail_lockedcarts.paypal")
+
+PROVIDER = "paypal"
+ORDER_EVENTS = {"CHECKOUT.ORDER.APPROVED", "CHECKOUT.ORDER.COMPLETED", "CHECKOUT.ORDER.VOIDED"}
+CAPTURE_EVENTS = {
+    "PAYMENT.CAPTURE.COMPLETED",
+    "PAYMENT.CAPTURE.PENDING",
+    "PAYMENT.CAPTURE.DENIED",
+    "PAYMENT.CAPTURE.DECLINED",
+    "PAYMENT.CAPTURE.REVERSED",
+    "PAYMENT.CAPTURE.REFUNDED",
+}
+APPROVAL_EVENTS = {"CHECKOUT.PAYMENT-APPROVAL.REVERSED"}
+
+
+def _plain(status, text=""):
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def order_id_for_event(event):
+    """The PayPal order an event is about, or "" when it names none we handle."""
+    event_type = event.get("event_type") or ""
+    resource = event.get("resource") if isinstance(event.get("resource"), dict) else {}
+    if event_type in ORDER_EVENTS:
+        candidate = resource.get("id")
+    elif event_type in CAPTURE_EVENTS:
+        candidate = ((resource.get("supplementary_data") or {}).get("related_ids") or {}).get("order_id")
+    elif event_type in APPROVAL_EVENTS:
+        candidate = resource.get("order_id") or resource.get("id")
+    else:
+        return ""
+    return candidate if isinstance(candidate, str) and ORDER_ID_PATTERN.match(candidate) else ""
+
+
+@csrf_exempt
+def paypal_webhook(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    limit = conf.get("WEBHOOK_MAX_BYTES")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _plain(400)
+    if declared > limit:
+        return _plain(413)
+    body = request.body
+    if len(body) > limit:
+        return _plain(413)
+    if not body or not all(request.headers.get(header) for header in WEBHOOK_HEADERS.values()):
+        return _plain(400)
+
+    try:
+        genuine = get_client().verify_webhook_signature(request.headers, body)
+    except PayPalUnavailable:
+        return _plain(503)
+    if not genuine:
+        logger.warning("Rejected a PayPal webhook with an invalid signature")
+        return _plain(400)
+
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return _plain(400)
+    event_id = event.get("id") if isinstance(event, dict) else None
+    if not isinstance(event_id, str) or not event_id:
+        return _plain(400)
+    order_id = order_id_for_event(event)
+
+    try:
+        with transaction.atomic():
+            record = WebhookEvent.objects.create(
+                provider=PROVIDER,
+                event_id=event_id[:128],
+                event_type=str(event.get("event_type") or "")[:64],
+                resource_id=order_id[:64],
+            )
+    except IntegrityError:
+        return _plain(200, "duplicate")
+
+    if order_id:
+        report = reconcile_paypal_order(order_id)
+        if not report.reachable:
+            WebhookEvent.objects.filter(pk=record.pk).delete()
+            return _plain(503)
+    WebhookEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now())
+    return _plain(200)

@@ -1,23 +1,102 @@
-"""Per-instance permission rules for carts, used through Wagtail 8's permission policy registry."""
+"""Per-instance permission rules for carts and orders, used through Wagtail 8's permission policy
+registry (``policy_registry.get_by_type(Cart)``) by every admin screen, button and bulk action.
+
+Two questions are kept apart on purpose:
+
+* *may this user ever do X?* — Django model permissions (``confirm_cart``, ``unlock_cart``,
+  ``delete_cart``, ``release_order``, ``export_order``, …), answered by ``user_has_permission``;
+* *does X fit this object's state?* — :func:`cart_state_allows` / :func:`order_state_allows`.
+
+``user_has_permission_for_instance`` needs both. Views ask the two separately so a user who lacks
+the right gets a 403 while a user whose page went stale (someone else confirmed the cart
+meanwhile) gets an explanation instead.
+"""
 
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
-CART_ACTIONS = ("confirm", "unlock", "delete")
+CART_ACTIONS = ("confirm", "unlock", "delete", "check")
+
+#: Any of these lets a user reach the cart listing, its sidebar item and the dashboard items.
+CART_ACCESS_ACTIONS = ("change", "delete", "view", "confirm", "unlock")
+
+#: Any of these lets a user reach the order listing and its sidebar item.
+ORDER_ACCESS_ACTIONS = ("view", "release", "export")
+
+
+def cart_state_allows(action, cart):
+    """Whether ``action`` fits the cart's current state (whoever asks)."""
+    from .models import CartStatus
+
+    if action in ("confirm", "unlock"):
+        return cart.status == CartStatus.LOCKED
+    if action == "delete":
+        return cart.status in (CartStatus.OPEN, CartStatus.LOCKED)
+    if action == "change":
+        return cart.status == CartStatus.OPEN
+    if action == "check":
+        return bool(cart.paypal_order_id) and cart.status in (
+            CartStatus.AWAITING_PAYMENT,
+            CartStatus.LOCKED,
+        )
+    if action == "add":
+        return False
+    return True
+
+
+def order_state_allows(action, order):
+    from .models import OrderStatus
+
+    if action == "release":
+        return order.status == OrderStatus.ON_HOLD
+    if action == "export":
+        return order.status == OrderStatus.SUBMITTED
+    return action not in ("add", "change", "delete")
 
 
 class CartPermissionPolicy(ModelPermissionPolicy):
-    """Model permissions (``confirm_cart``, ``unlock_cart``, ``delete_cart``, …) plus the rule of
-    which action fits which cart state, so buttons and views ask one place."""
+    """Model permissions plus the rule of which action fits which cart state, so buttons and
+    views ask one place.
+
+    Carts are made by shoppers, never in the admin (no ``add``). *Check PayPal now* has no
+    permission of its own: whoever may confirm or unlock a cart may ask PayPal about it.
+    """
+
+    def user_has_permission(self, user, action):
+        if action == "add":
+            return False
+        if action == "check":
+            return super().user_has_permission(user, "confirm") or super().user_has_permission(
+                user, "unlock"
+            )
+        return super().user_has_permission(user, action)
 
     def user_has_permission_for_instance(self, user, action, instance):
-        from .models import CartStatus
-
-        if action == "confirm" and instance.status != CartStatus.LOCKED:
-            return False
-        if action == "unlock" and instance.status != CartStatus.LOCKED:
-            return False
-        if action == "delete" and instance.status not in (CartStatus.OPEN, CartStatus.LOCKED):
-            return False
-        if action == "change" and instance.status != CartStatus.OPEN:
+        if not cart_state_allows(action, instance):
             return False
         return super().user_has_permission_for_instance(user, action, instance)
+
+
+class OrderPermissionPolicy(ModelPermissionPolicy):
+    """Orders come from payments: the admin may view, release (``release_order``) and re-export
+    (``export_order``) them, but never create, edit or delete them."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if not order_state_allows(action, instance):
+            return False
+        return super().user_has_permission_for_instance(user, action, instance)
+
+
+def register_order_policy():
+    """Register :class:`OrderPermissionPolicy` unless something already did (idempotent, so
+    either ``AppConfig.ready`` or the top of ``wagtail_hooks`` may call it)."""
+    from wagtail.permissions import policy_registry, register_permission_policy
+
+    from .models import Order
+
+    if policy_registry.get_by_type(Order, fallback=False) is None:
+        register_permission_policy(Order, OrderPermissionPolicy(Order))

@@ -2,9 +2,43 @@
 
 from wagtail import hooks
 
-from .log_actions import register_log_actions
+from .permissions import register_order_policy
+
+# Before register_snippet: Wagtail 8 refuses a custom policy once a fallback one exists.
+# (The cart policy is registered in AppConfig.ready.)
+register_order_policy()
+
+from wagtail.snippets.models import register_snippet  # noqa: E402
+
+from .bulk_actions import (  # noqa: E402
+    CheckPayPalBulkAction,
+    DeleteCartsBulkAction,
+    UnlockCartsBulkAction,
+)
+from .components import LockedCartsPanel, LockedCartsSummaryItem  # noqa: E402
+from .log_actions import register_log_actions  # noqa: E402
+from .viewsets import CartViewSet, OrderViewSet  # noqa: E402
+
+register_snippet(CartViewSet)
+register_snippet(OrderViewSet)
 
 
 @hooks.register("register_log_actions")
 def register_cart_log_actions(actions):
     register_log_actions(actions)
+
+
+hooks.register("register_bulk_action", UnlockCartsBulkAction)
+hooks.register("register_bulk_action", CheckPayPalBulkAction)
+# order=1: must replace Wagtail's own snippet bulk delete for carts (registered at order 0).
+hooks.register("register_bulk_action", DeleteCartsBulkAction, order=1)
+
+
+@hooks.register("construct_homepage_summary_items")
+def add_locked_carts_summary_item(request, summary_items):
+    summary_items.append(LockedCartsSummaryItem(request))
+
+
+@hooks.register("construct_homepage_panels")
+def add_locked_carts_panel(request, panels):
+    panels.append(LockedCartsPanel(request))

@@ -1,0 +1,151 @@
+"""Bulk actions on the Cart Management listing: Unlock, Delete, Check with PayPal.
+
+Each cart goes through the same lifecycle function as the single-cart action (so each gets its
+own audit entry), and each is checked per instance through the policy registry. Carts the user
+may not act on are listed on the confirmation page; carts whose state changed between that page
+and the POST are reported afterwards, untouched.
+
+*Delete* replaces Wagtail's snippet bulk delete for carts (same ``action_type``, registered with
+``order=1`` so it wins whatever the INSTALLED_APPS order): the built-in one would delete rows
+without lifecycle and without the audit snapshot.
+"""
+
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.admin import messages
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
+from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+
+from . import lifecycle
+from .exceptions import LockedCartsError
+from .models import Cart
+
+
+def _report_failures(request, failures):
+    if failures:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d cart could not be changed: %(details)s",
+                "%(count)d carts could not be changed: %(details)s",
+                len(failures),
+            )
+            % {
+                "count": len(failures),
+                "details": "; ".join(f"{cart_id}: {reason}" for cart_id, reason in failures),
+            },
+        )
+
+
+class CartBulkAction(SnippetBulkAction):
+    models = [Cart]
+    policy_action = None
+    template_name = "wagtail_lockedcarts/admin/bulk_confirm.html"
+    confirmation_message = ""
+    action_button_text = _("Yes, continue")
+    no_access_message = _("These carts cannot be changed this way (their state does not allow it, or you lack the permission):")
+
+    def check_perm(self, obj):
+        return self.permission_policy.user_has_permission_for_instance(
+            self.request.user, self.policy_action, obj
+        )
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "confirmation_message": self.confirmation_message,
+            "action_button_text": self.action_button_text,
+            "no_access_message": self.no_access_message,
+            "page_title": self.display_name,
+        }
+
+    @classmethod
+    def run_each(cls, objects, request, func):
+        done, failures = 0, []
+        for cart in objects:
+            try:
+                outcome = func(cart)
+            except LockedCartsError as error:
+                failures.append((cart.pk, str(error.message)))
+                continue
+            if outcome is not None and not getattr(outcome, "changed", True):
+                failures.append((cart.pk, str(outcome.message or _("already done by someone else"))))
+            else:
+                done += 1
+        _report_failures(request, failures)
+        return done, 0
+
+
+class UnlockCartsBulkAction(CartBulkAction):
+    display_name = _("Unlock")
+    action_type = "unlock_carts"
+    aria_label = _("Unlock selected carts")
+    action_priority = 20
+    policy_action = "unlock"
+    confirmation_message = _(
+        "These carts open again: their shoppers can change them and check out once more."
+    )
+    action_button_text = _("Yes, unlock")
+
+    @classmethod
+    def execute_action(cls, objects, **kwargs):
+        request = kwargs["self"].request
+        return cls.run_each(objects, request, lambda cart: lifecycle.unlock_cart(cart, user=request.user))
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return ngettext("%(count)d cart unlocked.", "%(count)d carts unlocked.", num_parent_objects) % {
+            "count": num_parent_objects
+        }
+
+
+class CheckPayPalBulkAction(CartBulkAction):
+    """Asks PayPal about each cart, one at a time and outside any transaction (no database row
+    lock may be held while waiting for PayPal)."""
+
+    display_name = _("Check with PayPal")
+    action_type = "check_paypal"
+    aria_label = _("Check the selected carts with PayPal")
+    action_priority = 30
+    policy_action = "check"
+    confirmation_message = _(
+        "PayPal is asked for the current state of each cart's payment and the answer is applied."
+    )
+    action_button_text = _("Yes, ask PayPal")
+
+    def form_valid(self, form):
+        from .paypal.reconcile import check_paypal_now
+
+        objects, _without_access = self.get_actionable_objects()
+        checked, failures = 0, []
+        for cart in objects:
+            report = check_paypal_now(cart, self.request.user)
+            if report.reachable:
+                checked += 1
+            else:
+                failures.append((cart.pk, report.error or _("PayPal could not be reached")))
+        _report_failures(self.request, failures)
+        if checked:
+            messages.success(
+                self.request,
+                ngettext("%(count)d cart checked with PayPal.", "%(count)d carts checked with PayPal.", checked)
+                % {"count": checked},
+            )
+        return redirect(self.next_url)
+
+
+class DeleteCartsBulkAction(DeleteBulkAction):
+    models = [Cart]
+    aria_label = _("Delete selected carts")
+
+    @classmethod
+    def execute_action(cls, objects, user=None, **kwargs):
+        request = kwargs["self"].request
+        return CartBulkAction.run_each(
+            objects, request, lambda cart: lifecycle.delete_cart(cart, user=request.user)
+        )
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return ngettext("%(count)d cart deleted.", "%(count)d carts deleted.", num_parent_objects) % {
+            "count": num_parent_objects
+        }

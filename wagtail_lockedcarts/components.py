@@ -1,0 +1,72 @@
+"""Dashboard pieces: the "N Locked carts" summary item and the "Locked carts" panel.
+
+Both come first on the dashboard (order 50; Wagtail's own items start at 100, its panels at
+210) and both are hidden from users without any cart permission. Each costs a fixed number of
+queries whatever the number of carts: one COUNT, and one SELECT of the newest few.
+"""
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from wagtail.admin.site_summary import SummaryItem
+from wagtail.admin.ui.components import Component
+from wagtail.permissions import policy_registry
+
+from . import conf
+from .models import Cart, CartStatus
+from .permissions import CART_ACCESS_ACTIONS
+
+CART_LIST_URL_NAME = "wagtail_lockedcarts_carts:list"
+
+
+def locked_carts_url():
+    return reverse(CART_LIST_URL_NAME) + "?cart_filter=locked"
+
+
+def user_sees_carts(user):
+    return policy_registry.get_by_type(Cart).user_has_any_permission(user, CART_ACCESS_ACTIONS)
+
+
+class LockedCartsSummaryItem(SummaryItem):
+    order = 50
+    template_name = "wagtail_lockedcarts/dashboard/locked_carts_summary.html"
+
+    def is_shown(self):
+        return user_sees_carts(self.request.user)
+
+    def get_context_data(self, parent_context):
+        return {"total": Cart.objects.locked().count(), "url": locked_carts_url()}
+
+
+class LockedCartsPanel(Component):
+    name = "locked_carts"
+    order = 50
+    template_name = "wagtail_lockedcarts/dashboard/locked_carts_panel.html"
+
+    def __init__(self, request):
+        self.request = request
+
+    @cached_property
+    def carts(self):
+        from .views.admin_carts import admin_cart_queryset
+
+        limit = int(conf.get("DASHBOARD_PANEL_ITEMS"))
+        queryset = admin_cart_queryset(Cart.objects.filter(status=CartStatus.LOCKED))
+        return list(queryset.order_by("-locked_at", "-pk")[:limit])
+
+    def get_context_data(self, parent_context):
+        now = timezone.now()
+        rows = [
+            {
+                "cart": cart,
+                "url": reverse("wagtail_lockedcarts_carts:inspect", args=(cart.pk,)),
+                "age": now - cart.locked_at if cart.locked_at else None,
+            }
+            for cart in self.carts
+        ]
+        return {"rows": rows, "list_url": locked_carts_url(), "request": self.request}
+
+    def render_html(self, parent_context=None):
+        if not user_sees_carts(self.request.user):
+            return ""
+        return super().render_html(parent_context)

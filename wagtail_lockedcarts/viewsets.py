@@ -1,0 +1,210 @@
+"""The admin viewsets: *Cart Management* and *Orders*, each its own sidebar item.
+
+URL prefixes and namespaces are fixed names other areas link to (dashboard, e-mails):
+``wagtail_lockedcarts_carts:list`` (+ ``?cart_filter=locked``), ``…:inspect``, ``…:confirm_cart``,
+``wagtail_lockedcarts_orders:list`` (+ ``?order_filter=…``), ``…:release_order``, ….
+
+When the optional ``wagtail_lockedcarts.modeladmin`` sub-app is installed, the viewsets stay
+registered (their action views and bulk actions are shared) but add no sidebar item and no admin
+URL finder: the modeladmin menu replaces them (either/or).
+"""
+
+from django.apps import apps
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .filters import CartFilterSet, OrderFilterSet
+from .models import Cart, CartStatus, Order, OrderStatus
+from .views import admin_carts, admin_orders
+
+MODELADMIN_APP = "wagtail_lockedcarts.modeladmin"
+
+
+def modeladmin_installed():
+    return apps.is_installed(MODELADMIN_APP)
+
+
+class CartViewSet(SnippetViewSet):
+    model = Cart
+    icon = "lock"
+    menu_label = _("Cart Management")
+    menu_name = "cart-management"
+    menu_order = 210
+    url_prefix = "lockedcarts/carts"
+    url_namespace = admin_carts.CART_NAMESPACE
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_per_page = 25
+    ordering = "-locked_at"
+
+    index_view_class = admin_carts.CartIndexView
+    edit_view_class = admin_carts.CartEditView
+    delete_view_class = admin_carts.CartDeleteView
+    inspect_view_class = admin_carts.CartInspectView
+    history_view_class = admin_carts.CartHistoryView
+
+    filterset_class = CartFilterSet
+    search_fields = [
+        "customer_name",
+        "customer_email",
+        "payer_email",
+        "user__email",
+        "paypal_order_id",
+        "paypal_capture_id",
+    ]
+    search_backend_name = None
+
+    list_display = [
+        "customer_label",  # title column (see CartIndexView._get_title_column)
+        Column("total", label=_("Total"), accessor=admin_carts.format_total, sort_key="sort_total"),
+        Column("card", label=_("Card"), accessor="masked_card"),
+        StatusTagColumn(
+            "status",
+            label=_("Status"),
+            accessor="get_status_display",
+            sort_key="status",
+            primary=lambda cart: cart.status == CartStatus.LOCKED,
+        ),
+        Column("lock_reason", label=_("Lock reason"), accessor="get_lock_reason_display"),
+        DateColumn("locked_at", label=_("Locked at"), sort_key="locked_at"),
+    ]
+    list_export = [
+        "pk",
+        "customer_label",
+        "customer_email",
+        "payer_email",
+        "total",
+        "currency",
+        "masked_card",
+        "get_status_display",
+        "get_lock_reason_display",
+        "locked_at",
+        "paypal_order_id",
+        "paypal_capture_id",
+        "paypal_status",
+        "created_at",
+    ]
+    export_headings = {
+        "pk": _("Cart number"),
+        "customer_label": _("Customer"),
+        "total": _("Total"),
+        "masked_card": _("Card"),
+        "get_status_display": _("Status"),
+        "get_lock_reason_display": _("Lock reason"),
+    }
+    export_filename = "carts"
+
+    @property
+    def add_to_admin_menu(self):
+        return not modeladmin_installed()
+
+    def get_edit_handler(self):
+        from wagtail.admin.panels import FieldPanel, ObjectList
+
+        return ObjectList(
+            [FieldPanel(name) for name in admin_carts.EDITABLE_CART_FIELDS]
+        ).bind_to_model(self.model)
+
+    def register_admin_url_finder(self):
+        if not modeladmin_installed():
+            super().register_admin_url_finder()
+
+    def _action_view(self, view_class):
+        return self.construct_view(view_class, inspect_url_name=self.get_url_name("inspect"))
+
+    def get_urlpatterns(self):
+        conv = self.pk_path_converter
+        return super().get_urlpatterns() + [
+            path(f"confirm/<{conv}:pk>/", self._action_view(admin_carts.ConfirmCartView), name="confirm_cart"),
+            path(f"unlock-cart/<{conv}:pk>/", self._action_view(admin_carts.UnlockCartView), name="unlock_cart"),
+            path(f"delete-cart/<{conv}:pk>/", self._action_view(admin_carts.DeleteCartView), name="delete_cart"),
+            path(f"check-paypal/<{conv}:pk>/", self._action_view(admin_carts.CheckPayPalView), name="check_paypal"),
+        ]
+
+
+class OrderViewSet(SnippetViewSet):
+    model = Order
+    icon = "clipboard-list"
+    menu_label = _("Orders")
+    menu_name = "lockedcarts-orders"
+    menu_order = 211
+    url_prefix = "lockedcarts/orders"
+    url_namespace = admin_orders.ORDER_NAMESPACE
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_per_page = 25
+    ordering = "-created_at"
+
+    index_view_class = admin_orders.OrderIndexView
+    inspect_view_class = admin_orders.OrderInspectView
+    history_view_class = admin_orders.OrderHistoryView
+
+    filterset_class = OrderFilterSet
+    search_fields = ["customer_name", "email", "paypal_order_id", "paypal_capture_id"]
+    search_backend_name = None
+
+    list_display = [
+        "__str__",
+        "customer_name",
+        Column("total", label=_("Total"), accessor=admin_orders.format_order_total, sort_key="total"),
+        StatusTagColumn(
+            "status",
+            label=_("Status"),
+            accessor="get_status_display",
+            sort_key="status",
+            primary=lambda order: order.status == OrderStatus.ON_HOLD,
+        ),
+        DateColumn("created_at", label=_("Created at"), sort_key="created_at"),
+        DateColumn("submitted_at", label=_("Submitted at"), sort_key="submitted_at"),
+        DateColumn("exported_at", label=_("Exported at"), sort_key="exported_at"),
+    ]
+    list_export = [
+        "pk",
+        "customer_name",
+        "email",
+        "total",
+        "currency",
+        "get_status_display",
+        "created_at",
+        "submitted_at",
+        "exported_at",
+        "export_attempts",
+        "paypal_order_id",
+        "paypal_capture_id",
+    ]
+    export_headings = {"pk": _("Order number"), "get_status_display": _("Status")}
+    export_filename = "orders"
+
+    @property
+    def add_to_admin_menu(self):
+        return not modeladmin_installed()
+
+    def get_edit_handler(self):
+        from wagtail.admin.panels import ObjectList
+
+        return ObjectList([]).bind_to_model(self.model)
+
+    def register_admin_url_finder(self):
+        if not modeladmin_installed():
+            super().register_admin_url_finder()
+
+    def get_permissions_to_register(self):
+        from django.contrib.auth.models import Permission
+        from django.contrib.contenttypes.models import ContentType
+
+        return Permission.objects.filter(
+            content_type=ContentType.objects.get_for_model(Order),
+            codename__in=["view_order", "release_order", "export_order"],
+        )
+
+    def _action_view(self, view_class):
+        return self.construct_view(view_class, inspect_url_name=self.get_url_name("inspect"))
+
+    def get_urlpatterns(self):
+        conv = self.pk_path_converter
+        return super().get_urlpatterns() + [
+            path(f"release/<{conv}:pk>/", self._action_view(admin_orders.ReleaseOrderView), name="release_order"),
+            path(f"retry-export/<{conv}:pk>/", self._action_view(admin_orders.RetryExportView), name="retry_export"),
+        ]

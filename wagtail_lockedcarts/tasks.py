@@ -17,3 +17,28 @@ def enqueue_export(order_id):
         group="wagtail_lockedcarts.export",
         task_name=f"wagtail_lockedcarts.export.{order_id}",
     )
+
+
+def daily_notification(**kwargs):
+    """Hourly: send each site's daily e-mail once its hour has come (see notifications).
+
+    Raises when a site's e-mail could not be sent, after trying every site: django-q2 records the
+    failure and the ORM broker re-delivers the task after ``retry``; sites already sent are
+    skipped by their claim. ``kwargs`` absorbs django-q2 options such as ``intended_date``.
+    """
+    from .notifications import DigestDeliveryError, DigestStatus, send_due_digests
+
+    results = send_due_digests()
+    failed = [result for result in results if result.status == DigestStatus.FAILED]
+    if failed:
+        raise DigestDeliveryError(
+            "; ".join(f"site {result.site.pk} ({result.date}): {result.error}" for result in failed)
+        )
+    return {f"{result.site.pk}:{result.date}": result.status for result in results}
+
+
+def checkout_sweep(**kwargs):
+    """Every few minutes: reconcile with PayPal or lock checkouts nobody came back from."""
+    from .sweeps import sweep_checkouts
+
+    return str(sweep_checkouts())

@@ -1,0 +1,408 @@
+"""The daily notification e-mail: what needs an admin's attention on one site, once a local day.
+
+**When.** The hourly task (see :mod:`wagtail_lockedcarts.schedules`) calls
+:func:`send_due_digests`: for every site whose *Email System Messages* setting is on and whose
+``digest_hour`` has come in the site's local day (``settings.TIME_ZONE``), it sends that day's
+e-mail unless a :class:`~wagtail_lockedcarts.models.DigestRun` for ``(site, date)`` exists.
+
+**Once.** The ``(site, date)`` row is claimed *before* sending, in its own transaction; the unique
+constraint makes exactly one of several clusters, retries or threads win. If sending fails the
+claim is deleted again, so the next run (django-q2's redelivery after ``retry``, or the next hour)
+sends it. The e-mail is therefore sent at most once per site and day; the one window left is a
+process killed after the SMTP server accepted the message and before the claim was marked sent
+— the claim then stays, and nothing is sent twice.
+
+**Catch-up.** After downtime only *today's* e-mail is sent, once: the lists show the current
+state (everything still locked or on hold), so the missed days' e-mails would repeat today's
+with older numbers. Missed dates are never claimed; ``lockedcarts_send_digest --date`` can still
+send one by hand.
+
+**Nothing to report.** No e-mail (``SEND_EMPTY_DIGEST`` changes that); the day is still claimed
+(``recipients == 0``) so the check is made once, at the site's hour, like the e-mail would be.
+
+**To whom.** ``LockedCartSettings.recipient_list``; when empty, the e-mail addresses of the active
+superusers — the people who can act on every cart — so switching the setting on is enough to
+start receiving it.
+
+**Cost.** A fixed number of queries per site whatever the list sizes: two aggregates for the
+counts, one query per list (capped at ``DIGEST_MAX_ITEMS`` with "and N more").
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date as date_type
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.models import Site
+
+from . import conf
+from .models import Cart, CartStatus, DigestRun, LockedCartSettings, Order, OrderStatus
+
+logger = logging.getLogger("wagtail_lockedcarts")
+
+TEMPLATE_SUBJECT = "wagtail_lockedcarts/emails/daily_notification_subject.txt"
+TEMPLATE_TEXT = "wagtail_lockedcarts/emails/daily_notification.txt"
+TEMPLATE_HTML = "wagtail_lockedcarts/emails/daily_notification.html"
+
+# Where the admin viewsets live (fixed names in the brief), used only while they are not
+# registered: the links then still point where the admin will serve them.
+_FALLBACK_PATHS = {
+    "wagtail_lockedcarts_carts:list": "lockedcarts/carts/",
+    "wagtail_lockedcarts_carts:inspect": "lockedcarts/carts/inspect/{}/",
+    "wagtail_lockedcarts_orders:list": "lockedcarts/orders/",
+    "wagtail_lockedcarts_orders:inspect": "lockedcarts/orders/inspect/{}/",
+}
+
+
+class DigestStatus:
+    SENT = "sent"
+    EMPTY = "empty"  # nothing to report: day claimed, no e-mail
+    DISABLED = "disabled"  # Email System Messages is off
+    NOT_DUE = "not_due"  # before the site's hour
+    ALREADY_CLAIMED = "already_claimed"  # sent (or being sent) by another run
+    NO_RECIPIENTS = "no_recipients"
+    FAILED = "failed"  # sending raised; the claim was released
+    DRY_RUN = "dry_run"
+
+
+class DigestDeliveryError(Exception):
+    """Raised by the task when a site's e-mail could not be sent (so django-q2 retries it)."""
+
+
+# --------------------------------------------------------------------------------------------
+# content
+
+
+@dataclass
+class DigestItem:
+    label: str
+    url: str
+    age: str
+    total: str
+    reason: str = ""
+    detail: str = ""
+
+
+@dataclass
+class DigestSection:
+    key: str
+    title: str
+    count: int
+    items: list
+    list_url: str
+    summary: str
+
+    @property
+    def more(self):
+        return max(0, self.count - len(self.items))
+
+
+@dataclass
+class Digest:
+    site: Site
+    date: date_type
+    generated_at: object
+    sections: list
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+
+    @property
+    def total(self):
+        return sum(section.count for section in self.sections)
+
+    @property
+    def is_empty(self):
+        return self.total == 0
+
+    @property
+    def counts(self):
+        return {section.key: section.count for section in self.sections}
+
+
+@dataclass
+class DigestResult:
+    site: Site
+    date: date_type
+    status: str
+    recipients: list = field(default_factory=list)
+    digest: Digest | None = None
+    error: str = ""
+
+
+def local_now(now=None):
+    """``now`` in the site's time zone (``settings.TIME_ZONE``), whatever zone is active."""
+    return timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
+
+
+def admin_url(name, *args, query=""):
+    """Absolute URL of an admin view: ``WAGTAILADMIN_BASE_URL`` + ``reverse(name)``."""
+    try:
+        path = reverse(name, args=args)
+    except NoReverseMatch:
+        path = reverse("wagtailadmin_home") + _FALLBACK_PATHS[name].format(*args)
+    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
+    return f"{base}{path}{query}"
+
+
+def _site_filter(site):
+    """Rows of ``site``; carts and orders without a site belong to the default site."""
+    condition = models.Q(site=site)
+    if site.is_default_site:
+        condition |= models.Q(site__isnull=True)
+    return condition
+
+
+def _money(amount, currency):
+    return f"{amount:.2f} {currency}" if amount is not None else ""
+
+
+def _age(since, now):
+    return timesince(since, now, depth=2) if since else ""
+
+
+def build_digest(site, now=None, date=None, site_settings=None):
+    """Collect what needs attention on ``site`` right now (fixed number of queries)."""
+    now = now or timezone.now()
+    date = date or local_now(now).date()
+    site_settings = site_settings or LockedCartSettings.for_site(site)
+    limit = max(0, int(conf.get("DIGEST_MAX_ITEMS")))
+    stale_before = now - timedelta(minutes=site_settings.checkout_timeout_minutes)
+    unconfirmed_before = now - timedelta(hours=site_settings.not_confirmed_grace_hours)
+
+    carts = Cart.objects.filter(_site_filter(site))
+    stale_q = models.Q(status=CartStatus.AWAITING_PAYMENT, checkout_started_at__lt=stale_before)
+    cart_counts = carts.aggregate(
+        locked=models.Count("pk", filter=models.Q(status=CartStatus.LOCKED)),
+        stale=models.Count("pk", filter=stale_q),
+    )
+    orders = Order.objects.filter(_site_filter(site))
+    unconfirmed_q = models.Q(status=OrderStatus.SUBMITTED, submitted_at__lt=unconfirmed_before)
+    order_counts = orders.aggregate(
+        on_hold=models.Count("pk", filter=models.Q(status=OrderStatus.ON_HOLD)),
+        unconfirmed=models.Count("pk", filter=unconfirmed_q),
+    )
+
+    def cart_items(queryset, since_field, count):
+        if not count or not limit:
+            return []
+        rows = queryset.select_related("user").with_totals().order_by(since_field, "pk")[:limit]
+        return [
+            DigestItem(
+                label=str(cart),
+                url=admin_url("wagtail_lockedcarts_carts:inspect", cart.pk),
+                age=_age(getattr(cart, since_field), now),
+                total=_money(cart.total, cart.currency),
+                reason=str(cart.get_lock_reason_display()) if cart.lock_reason else "",
+                detail=" · ".join(part for part in (cart.masked_card, cart.paypal_order_id) if part),
+            )
+            for cart in rows
+        ]
+
+    def order_items(queryset, since_field, count):
+        if not count or not limit:
+            return []
+        rows = queryset.order_by(since_field, "pk")[:limit]
+        return [
+            DigestItem(
+                label=" – ".join(part for part in (str(order), order.customer_name) if part),
+                url=admin_url("wagtail_lockedcarts_orders:inspect", order.pk),
+                age=_age(getattr(order, since_field), now),
+                total=_money(order.total, order.currency),
+                detail=order.last_export_error,
+            )
+            for order in rows
+        ]
+
+    locked, stale = cart_counts["locked"], cart_counts["stale"]
+    on_hold, unconfirmed = order_counts["on_hold"], order_counts["unconfirmed"]
+    carts_list = admin_url("wagtail_lockedcarts_carts:list")
+    sections = [
+        DigestSection(
+            key="locked",
+            title=_("Locked carts"),
+            count=locked,
+            items=cart_items(carts.filter(status=CartStatus.LOCKED), "locked_at", locked),
+            list_url=admin_url("wagtail_lockedcarts_carts:list", query="?cart_filter=locked"),
+            summary=ngettext("%(count)s locked cart", "%(count)s locked carts", locked) % {"count": locked},
+        ),
+        DigestSection(
+            key="stale",
+            title=_("Checkouts without an answer from PayPal"),
+            count=stale,
+            items=cart_items(carts.filter(stale_q), "checkout_started_at", stale),
+            list_url=carts_list,
+            summary=ngettext(
+                "%(count)s checkout without an answer", "%(count)s checkouts without an answer", stale
+            ) % {"count": stale},
+        ),
+        DigestSection(
+            key="on_hold",
+            title=_("Orders on hold"),
+            count=on_hold,
+            items=order_items(orders.filter(status=OrderStatus.ON_HOLD), "created_at", on_hold),
+            list_url=admin_url("wagtail_lockedcarts_orders:list", query="?order_filter=on_hold"),
+            summary=ngettext("%(count)s order on hold", "%(count)s orders on hold", on_hold) % {"count": on_hold},
+        ),
+        DigestSection(
+            key="not_confirmed",
+            title=_("Orders submitted but not confirmed"),
+            count=unconfirmed,
+            items=order_items(orders.filter(unconfirmed_q), "submitted_at", unconfirmed),
+            list_url=admin_url("wagtail_lockedcarts_orders:list", query="?order_filter=not_confirmed"),
+            summary=ngettext(
+                "%(count)s order not confirmed", "%(count)s orders not confirmed", unconfirmed
+            ) % {"count": unconfirmed},
+        ),
+    ]
+    return Digest(site=site, date=date, generated_at=now, sections=sections)
+
+
+def render_digest(digest, site_settings=None):
+    """Fill ``digest.subject``, ``.text`` and ``.html`` from the overridable templates."""
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = ", ".join(str(section.summary) for section in digest.sections if section.count)
+        context = {
+            "digest": digest,
+            "site": digest.site,
+            "site_name": digest.site.site_name or digest.site.hostname,
+            "sections": digest.sections,
+            "summary": summary,
+            "date": date_format(digest.date, "DATE_FORMAT"),
+            "generated_at": local_now(digest.generated_at),
+            "admin_url": _admin_home(),
+            "settings_url": _settings_url(digest.site),
+            "site_settings": site_settings,
+        }
+        subject = render_to_string(TEMPLATE_SUBJECT, context)
+        digest.subject = " ".join(subject.split())
+        digest.text = render_to_string(TEMPLATE_TEXT, context)
+        digest.html = render_to_string(TEMPLATE_HTML, context)
+    return digest
+
+
+def _admin_home():
+    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
+    return base + reverse("wagtailadmin_home")
+
+
+def _settings_url(site):
+    try:
+        path = reverse("wagtailsettings:edit", args=["wagtail_lockedcarts", "lockedcartsettings", site.pk])
+    except NoReverseMatch:
+        return ""
+    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
+    return base + path
+
+
+# --------------------------------------------------------------------------------------------
+# sending
+
+
+def recipients_for(site_settings):
+    """The site's recipients, or the active superusers' addresses when none are set."""
+    recipients = site_settings.recipient_list
+    if recipients:
+        return recipients
+    User = get_user_model()
+    email_field = User.get_email_field_name()
+    addresses = (
+        User._default_manager.filter(is_superuser=True, is_active=True)
+        .exclude(**{email_field: ""})
+        .order_by("pk")
+        .values_list(email_field, flat=True)
+    )
+    return list(dict.fromkeys(address for address in addresses if address))
+
+
+def _claim(site, date):
+    """Insert the ``(site, date)`` row in its own transaction; None when someone else has it."""
+    try:
+        with transaction.atomic():
+            return DigestRun.objects.create(site=site, date=date)
+    except IntegrityError:
+        return None
+
+
+def _is_due(site_settings, date, now):
+    local = local_now(now)
+    if date < local.date():
+        return True
+    return date == local.date() and local.hour >= site_settings.digest_hour
+
+
+def send_digest(site, *, now=None, date=None, force=False, dry_run=False, connection=None):
+    """Send one site's daily e-mail for ``date`` (default: today, local) if it is due and unclaimed.
+
+    ``force`` sends even before the hour, when already sent and when there is nothing to report
+    (operators testing their mail setup); the site's *Email System Messages* switch still
+    applies. ``dry_run`` builds and renders the e-mail and returns it, claiming and sending
+    nothing, whatever the switch, the hour or the claims say.
+    """
+    now = now or timezone.now()
+    date = date or local_now(now).date()
+    site_settings = LockedCartSettings.for_site(site)
+    if dry_run:
+        digest = render_digest(build_digest(site, now, date, site_settings), site_settings)
+        return DigestResult(site, date, DigestStatus.DRY_RUN, recipients_for(site_settings), digest)
+    if not site_settings.email_system_messages:
+        return DigestResult(site, date, DigestStatus.DISABLED)
+    if not force:
+        if not _is_due(site_settings, date, now):
+            return DigestResult(site, date, DigestStatus.NOT_DUE)
+        if DigestRun.objects.filter(site=site, date=date).exists():
+            return DigestResult(site, date, DigestStatus.ALREADY_CLAIMED)
+    recipients = recipients_for(site_settings)
+    if not recipients:
+        logger.warning(
+            "Daily notification for site %s not sent: no recipients and no active superuser with an e-mail address.",
+            site,
+        )
+        return DigestResult(site, date, DigestStatus.NO_RECIPIENTS)
+
+    claim = _claim(site, date)
+    if claim is None and not force:
+        return DigestResult(site, date, DigestStatus.ALREADY_CLAIMED)
+    try:
+        digest = build_digest(site, now, date, site_settings)
+        if digest.is_empty and not (force or conf.get("SEND_EMPTY_DIGEST")):
+            DigestRun.objects.filter(pk=claim.pk).update(sent_at=timezone.now(), recipients=0)
+            return DigestResult(site, date, DigestStatus.EMPTY, digest=digest)
+        render_digest(digest, site_settings)
+        message = EmailMultiAlternatives(
+            subject=digest.subject,
+            body=digest.text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=recipients,
+            headers={"Auto-Submitted": "auto-generated"},
+            connection=connection,
+        )
+        message.attach_alternative(digest.html, "text/html")
+        message.send(fail_silently=False)
+    except Exception as error:
+        if claim is not None:
+            DigestRun.objects.filter(pk=claim.pk).delete()
+        logger.exception("Daily notification for site %s (%s) could not be sent", site, date)
+        return DigestResult(site, date, DigestStatus.FAILED, recipients, error=f"{type(error).__name__}: {error}")
+    DigestRun.objects.filter(site=site, date=date).update(sent_at=timezone.now(), recipients=len(recipients))
+    return DigestResult(site, date, DigestStatus.SENT, recipients, digest)
+
+
+def send_due_digests(now=None, sites=None):
+    """Send every due, unclaimed daily e-mail (one per site); returns a list of results."""
+    now = now or timezone.now()
+    sites = Site.objects.order_by("pk") if sites is None else sites
+    return [send_digest(site, now=now) for site in sites]

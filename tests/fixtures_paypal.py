@@ -66,7 +66,8 @@ class Shopper:
 class SandboxHelper:
     """Drives the sandbox as PayPal's payer and operator would."""
 
-    def __init__(self, live_server_url):
+    def __init__(self, live_server_url, settings):
+        self.settings = settings
         self.base_url = live_server_url
         self.api_base = live_server_url + "/paypal-sandbox"
 
@@ -120,8 +121,30 @@ class SandboxHelper:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def set_faults(self, fail_next=0, fail_status=500, delay_next=0, delay_seconds=0.0):
-        return self._control("faults", {"fail_next": fail_next, "fail_status": fail_status, "delay_next": delay_next, "delay_seconds": delay_seconds})
+    def set_faults(self, fail_next=0, fail_status=500, delay_next=0, delay_seconds=0.0, path_contains=""):
+        """The next API calls (whose path contains ``path_contains``) fail or are slow."""
+        return self._control(
+            "faults",
+            {"fail_next": fail_next, "fail_status": fail_status, "delay_next": delay_next, "delay_seconds": delay_seconds, "path_contains": path_contains},
+        )
+
+    def configure_client(self, **overrides):
+        """Change the shop's PayPal settings for the rest of the test (e.g. READ_TIMEOUT, API_BASE)."""
+        lockedcarts = dict(self.settings.WAGTAIL_LOCKEDCARTS)
+        lockedcarts["PAYPAL"] = {**lockedcarts["PAYPAL"], **overrides}
+        self.settings.WAGTAIL_LOCKEDCARTS = lockedcarts
+
+    def make_unreachable(self):
+        """Point the shop's client at a loopback port nobody listens on."""
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.configure_client(API_BASE=f"http://127.0.0.1:{port}/paypal-sandbox")
+
+    def make_reachable(self):
+        self.configure_client(API_BASE=self.api_base)
 
     def settle(self, order_id):
         return self._control(f"orders/{order_id}/settle")
@@ -189,7 +212,7 @@ def paypal_sandbox(live_server, settings, django_db_serialized_rollback, site):
     }
     settings.WAGTAIL_LOCKEDCARTS = lockedcarts
     clear_token_cache()
-    helper = SandboxHelper(live_server.url)
+    helper = SandboxHelper(live_server.url, settings)
     yield helper
     helper.wait_idle()
     clear_token_cache()

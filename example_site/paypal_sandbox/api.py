@@ -46,7 +46,7 @@ def api_endpoint(authenticated=True):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             with control.in_flight():
-                fault = control.take_fault()
+                fault = control.take_fault(request.path)
                 if fault and fault[0] == "delay":
                     time.sleep(fault[1])
                 elif fault:

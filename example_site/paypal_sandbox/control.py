@@ -1,6 +1,6 @@
 """Fault injection and after-the-fact events, for tests and for trying failure modes in the demo.
 
-* the next N API calls answer ``status`` (500 by default) — PayPal is down;
+* the next N API calls (optionally only those whose path contains some text) answer ``status`` (500 by default) — PayPal is down;
 * the next N API calls are delayed by S seconds *and then processed* — PayPal is slow, and a
   client that gave up does not know whether its capture happened;
 * settle a pending capture (``PAYMENT.CAPTURE.COMPLETED`` follows), or reverse an approval.
@@ -20,10 +20,16 @@ _idle = threading.Condition()
 _in_flight = 0
 
 
-def set_faults(fail_next=0, fail_status=500, delay_next=0, delay_seconds=0.0):
+def set_faults(fail_next=0, fail_status=500, delay_next=0, delay_seconds=0.0, path_contains=""):
     SandboxControl.objects.update_or_create(
         pk=1,
-        defaults={"fail_next": fail_next, "fail_status": fail_status, "delay_next": delay_next, "delay_seconds": delay_seconds},
+        defaults={
+            "fail_next": fail_next,
+            "fail_status": fail_status,
+            "delay_next": delay_next,
+            "delay_seconds": delay_seconds,
+            "path_contains": path_contains,
+        },
     )
 
 
@@ -31,10 +37,10 @@ def reset_faults():
     set_faults()
 
 
-def take_fault():
-    """Consume one injected fault: ("fail", status), ("delay", seconds) or None."""
+def take_fault(path):
+    """Consume one injected fault for a call to ``path``: ("fail", status), ("delay", seconds) or None."""
     control = SandboxControl.objects.filter(pk=1).first()
-    if control is None:
+    if control is None or control.path_contains not in path:
         return None
     if control.fail_next and SandboxControl.objects.filter(pk=1, fail_next__gt=0).update(fail_next=models.F("fail_next") - 1):
         return ("fail", control.fail_status)

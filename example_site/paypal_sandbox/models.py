@@ -78,6 +78,8 @@ class SandboxControl(models.Model):
     fail_status = models.PositiveIntegerField(default=500)
     delay_next = models.PositiveIntegerField(default=0)
     delay_seconds = models.FloatField(default=0)
+    # Only API calls whose path contains this text are affected ("" = every API call).
+    path_contains = models.CharField(max_length=100, blank=True)
 
     def __str__(self):
         return f"fail next {self.fail_next} ({self.fail_status}), delay next {self.delay_next} by {self.delay_seconds}s"

@@ -108,7 +108,8 @@ def control_endpoint(view):
 
 @control_endpoint
 def faults(request):
-    """``{"fail_next": N, "fail_status": 500, "delay_next": N, "delay_seconds": S}``; ``{}`` resets."""
+    """``{"fail_next": N, "fail_status": 500, "delay_next": N, "delay_seconds": S, "path_contains": "/capture"}``;
+    ``{}`` resets."""
     try:
         data = json.loads(request.body or b"{}")
         control.set_faults(
@@ -116,6 +117,7 @@ def faults(request):
             fail_status=int(data.get("fail_status", 500)),
             delay_next=int(data.get("delay_next", 0)),
             delay_seconds=float(data.get("delay_seconds", 0)),
+            path_contains=str(data.get("path_contains", ""))[:100],
         )
     except (ValueError, TypeError, AttributeError):
         return JsonResponse({"error": "invalid"}, status=400)

@@ -1,0 +1,268 @@
+"""Checkout through the offline PayPal sandbox, over HTTP, for every choice on PayPal's page.
+
+A shopper fills a cart, checks out, clicks one button on the hosted approval page and comes
+back (or not). The real client, views, sandbox and webhooks are used; nothing is mocked.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.models import CartStatus, LockReason, Order, OrderStatus, PaymentAttempt
+from wagtail_lockedcarts.paypal.reconcile import reconcile_cart
+
+SHIPPED = (OrderStatus.SUBMITTED, OrderStatus.EXPORTED)
+
+
+def use_policy(cart_settings, policy):
+    cart_settings.pending_payment_policy = policy
+    cart_settings.save()
+
+
+@pytest.mark.parametrize("policy", ["lock", "hold"])
+def test_pay_orders_the_cart_and_shows_the_order_number(paypal_sandbox, shop, cart_settings, policy):
+    use_policy(cart_settings, policy)
+    shopper = paypal_sandbox.shopper_at_paypal(shop, [(0, 2), (2, 1)])
+    cart = shopper.cart()
+    assert cart.status == CartStatus.AWAITING_PAYMENT
+    assert cart.amount == Decimal("34.99")
+
+    page = paypal_sandbox.pay(shopper, "Pay")
+
+    cart.refresh_from_db()
+    order = Order.objects.get(cart=cart)
+    assert cart.status == CartStatus.ORDERED
+    assert order.status in SHIPPED and order.total == Decimal("34.99")
+    assert page.status_code == 200 and f'data-order="{order.pk}"' in page.text
+    assert cart.payer_email == "buyer@example.com" and cart.card_last4 == ""
+    assert paypal_sandbox.order(cart.paypal_order_id).capture_status == "COMPLETED"
+
+
+@pytest.mark.parametrize("policy", ["lock", "hold"])
+def test_pay_with_card_records_brand_and_last_four_only(paypal_sandbox, shop, cart_settings, policy):
+    use_policy(cart_settings, policy)
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    page = paypal_sandbox.pay(shopper, "Pay with card", card_brand="MASTERCARD", card_last4="4444")
+
+    cart = shopper.cart()
+    order = Order.objects.get(cart=cart)
+    assert page.status_code == 200
+    assert (cart.status, cart.card_brand, cart.card_last4) == (CartStatus.ORDERED, "MASTERCARD", "4444")
+    assert (order.card_brand, order.card_last4) == ("MASTERCARD", "4444")
+    assert "2031-12" not in str(cart.__dict__) and "411111" not in str(cart.__dict__)
+
+
+def test_pending_echeck_locks_the_cart_under_the_lock_policy(paypal_sandbox, shop, cart_settings):
+    use_policy(cart_settings, "lock")
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    page = paypal_sandbox.pay(shopper, "Pay – pending (eCheck)")
+
+    cart = shopper.cart()
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.PENDING_PAYMENT)
+    assert (cart.paypal_capture_status, cart.paypal_status_reason) == ("PENDING", "ECHECK")
+    assert not Order.objects.exists()
+    assert page.status_code == 200 and "lockedcarts-checkout--pending" in page.text
+
+
+def test_pending_echeck_makes_an_order_on_hold_under_the_hold_policy(paypal_sandbox, shop, cart_settings):
+    use_policy(cart_settings, "hold")
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    page = paypal_sandbox.pay(shopper, "Pay – pending (eCheck)")
+
+    cart = shopper.cart()
+    order = Order.objects.get(cart=cart)
+    assert cart.status == CartStatus.ORDERED and order.status == OrderStatus.ON_HOLD
+    assert page.status_code == 200 and f'data-order="{order.pk}"' in page.text
+
+
+def test_an_order_on_hold_is_released_when_the_echeck_clears(paypal_sandbox, shop, cart_settings):
+    use_policy(cart_settings, "hold")
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(shopper, "Pay – pending (eCheck)")
+    order_id = shopper.cart().paypal_order_id
+
+    paypal_sandbox.settle(order_id)
+    deliveries = paypal_sandbox.deliver_webhooks()
+
+    assert ("PAYMENT.CAPTURE.COMPLETED", 200) in deliveries
+    assert Order.objects.get(paypal_order_id=order_id).status in SHIPPED
+
+
+@pytest.mark.parametrize("policy", ["lock", "hold"])
+def test_decline_reopens_the_cart_with_a_message(paypal_sandbox, shop, cart_settings, policy):
+    use_policy(cart_settings, policy)
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    page = paypal_sandbox.pay(shopper, "Decline")
+
+    cart = shopper.cart()
+    assert cart.status == CartStatus.OPEN and cart.amount is None and cart.paypal_order_id == ""
+    assert not Order.objects.exists()
+    assert page.status_code == 302 and page.headers["Location"] == reverse("wagtail_lockedcarts:cart")
+    assert any("declined" in message for message in shopper.messages_on(page.headers["Location"]))
+    assert PaymentAttempt.objects.get(cart=cart).status == "declined"
+
+
+def test_a_capture_declined_by_paypal_reopens_the_cart(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    paypal_sandbox.pay(shopper, "Decline", decline_mode="capture")
+
+    cart = shopper.cart()
+    assert cart.status == CartStatus.OPEN and not Order.objects.exists()
+    assert ("PAYMENT.CAPTURE.DENIED", 200) in paypal_sandbox.deliver_webhooks()
+    assert shopper.cart().status == CartStatus.OPEN
+
+
+@pytest.mark.parametrize("policy", ["lock", "hold"])
+def test_cancel_and_return_reopens_the_cart(paypal_sandbox, shop, cart_settings, policy):
+    use_policy(cart_settings, policy)
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    page = paypal_sandbox.pay(shopper, "Cancel and return")
+
+    cart = shopper.cart()
+    assert cart.status == CartStatus.OPEN
+    assert page.status_code == 302 and page.headers["Location"] == reverse("wagtail_lockedcarts:cart")
+    assert paypal_sandbox.order(PaymentAttempt.objects.get(cart=cart).paypal_order_id).capture_id == ""
+    shopper.add(shop[1].cart_key)
+    assert shopper.cart().lines.count() == 2
+
+
+@pytest.mark.parametrize("policy", ["lock", "hold"])
+def test_pay_and_close_the_window_the_webhook_alone_makes_the_order(paypal_sandbox, shop, cart_settings, policy):
+    use_policy(cart_settings, policy)
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    page = paypal_sandbox.pay(shopper, "Pay and close the window (never return)")
+    assert page.status_code == 200 and "You may close this window." in page.text
+    assert shopper.cart().status == CartStatus.AWAITING_PAYMENT
+
+    deliveries = paypal_sandbox.deliver_webhooks()
+
+    cart = shopper.cart()
+    assert deliveries[0] == ("CHECKOUT.ORDER.APPROVED", 200)
+    assert cart.status == CartStatus.ORDERED
+    assert Order.objects.get(cart=cart).status in SHIPPED
+    # The capture's own webhook arrives afterwards and changes nothing.
+    assert ("PAYMENT.CAPTURE.COMPLETED", 200) in paypal_sandbox.deliver_webhooks() + deliveries
+    assert Order.objects.count() == 1
+
+
+def test_a_shopper_who_never_pays_is_locked_after_the_timeout_and_reconcile_leaves_it_locked(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+
+    assert lifecycle.lock_stale_checkouts() == 0
+    assert shopper.cart().status == CartStatus.AWAITING_PAYMENT
+
+    later = timezone.now() + timedelta(minutes=cart_settings.checkout_timeout_minutes + 1)
+    assert lifecycle.lock_stale_checkouts(now=later) == 1
+    cart.refresh_from_db()
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.NO_RETURN)
+
+    report = reconcile_cart(cart)
+
+    cart.refresh_from_db()
+    assert report.reachable and report.order_status == "PAYER_ACTION_REQUIRED" and not report.changed
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.NO_RETURN)
+    assert not Order.objects.exists()
+
+
+def test_a_payment_after_the_lock_still_becomes_the_order(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    lifecycle.lock_stale_checkouts(now=timezone.now() + timedelta(days=1))
+
+    paypal_sandbox.pay(shopper, "Pay and close the window (never return)")
+    paypal_sandbox.deliver_webhooks()
+
+    assert shopper.cart().status == CartStatus.ORDERED
+
+
+def test_the_return_url_with_another_carts_token_is_refused(paypal_sandbox, shop, cart_settings):
+    victim = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(victim, "Pay", follow=False)  # approved at PayPal, not yet back
+    victim_cart = victim.cart()
+    intruder = paypal_sandbox.shopper_at_paypal(shop, [(1, 1)])
+
+    for visitor in (intruder, paypal_sandbox.shopper()):
+        page = visitor.get(reverse("wagtail_lockedcarts:paypal_return") + f"?token={victim_cart.paypal_order_id}&PayerID=X")
+        assert page.status_code == 403
+        page = visitor.get(reverse("wagtail_lockedcarts:paypal_cancel") + f"?token={victim_cart.paypal_order_id}")
+        assert page.status_code == 403
+
+    victim_cart.refresh_from_db()
+    assert victim_cart.status == CartStatus.AWAITING_PAYMENT
+    assert paypal_sandbox.order(victim_cart.paypal_order_id).capture_id == ""
+    assert intruder.cart().status == CartStatus.AWAITING_PAYMENT
+    assert not Order.objects.exists()
+
+
+def test_a_captured_amount_that_differs_locks_the_cart_and_never_orders(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    page = paypal_sandbox.pay(shopper, "Pay", captured_amount="1.00")
+    paypal_sandbox.deliver_webhooks()
+    reconcile_cart(shopper.cart())
+
+    cart = shopper.cart()
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.AMOUNT_MISMATCH)
+    assert page.status_code == 200 and "lockedcarts-checkout--problem" in page.text
+    assert not Order.objects.exists()
+
+
+def test_returning_after_the_webhook_made_the_order_shows_it(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    approval = paypal_sandbox.pay(shopper, "Pay", follow=False)
+    paypal_sandbox.deliver_webhooks()
+
+    page = shopper.get(approval.headers["Location"])
+
+    order = Order.objects.get()
+    assert page.status_code == 200 and f'data-order="{order.pk}"' in page.text
+
+
+def test_checkout_when_paypal_is_down_reopens_the_cart(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    paypal_sandbox.set_faults(fail_next=5)
+
+    response = shopper.checkout()
+
+    assert response.status_code == 302 and response.headers["Location"] == reverse("wagtail_lockedcarts:cart")
+    cart = shopper.cart()
+    assert cart.status == CartStatus.OPEN
+    assert PaymentAttempt.objects.get(cart=cart).status == "failed"
+    assert any("not available" in message for message in shopper.messages_on(reverse("wagtail_lockedcarts:cart")))
+
+
+def test_checkout_refuses_get_and_a_missing_csrf_token(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    url = reverse("wagtail_lockedcarts:checkout")
+
+    assert shopper.get(url).status_code == 405
+    assert shopper.session.post(shopper.url(url), allow_redirects=False).status_code == 403
+    assert shopper.cart().status == CartStatus.OPEN
+
+
+def test_the_approval_page_offers_exactly_the_six_choices(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+
+    buttons, _page = paypal_sandbox.buttons(shopper.approve_url)
+
+    assert list(buttons) == [
+        "Pay",
+        "Pay – pending (eCheck)",
+        "Pay with card",
+        "Decline",
+        "Cancel and return",
+        "Pay and close the window (never return)",
+    ]

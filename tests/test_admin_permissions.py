@@ -1,0 +1,149 @@
+"""Who sees which button, and who may act: every check goes through Wagtail 8's permission
+policy registry, per instance (the cart's state and the user's permissions)."""
+
+import re
+
+import pytest
+from wagtail import hooks
+from wagtail.models import ModelLogEntry
+from wagtail.permissions import policy_registry
+
+from wagtail_lockedcarts.models import Cart, CartStatus, Order
+from wagtail_lockedcarts.permissions import CartPermissionPolicy, OrderPermissionPolicy
+
+BASE = "/admin/lockedcarts/carts/"
+
+pytestmark = pytest.mark.django_db
+
+ROW_ACTION = re.compile(r'<a href="(?P<url>[^"]+)" class="" >\s*<svg[^>]*>.*?</svg>\s*(?P<label>[^<]+?)\s*</a>', re.S)
+
+
+def row_actions(client, cart):
+    """The labels in the "⋯" menu of ``cart``'s row on the listing."""
+    html = client.get(BASE).content.decode()
+    start = html.index(f'id="snippet_{cart.pk}_title"')
+    row = html[start : html.index("</tr>", start)]
+    return [m["label"] for m in ROW_ACTION.finditer(row)]
+
+
+def header_labels(client, cart):
+    response = client.get(f"{BASE}inspect/{cart.pk}/")
+    assert response.status_code == 200
+    return [str(button.label) for button in response.context["header_buttons"] if button.label]
+
+
+def test_policies_come_from_the_registry():
+    assert isinstance(policy_registry.get_by_type(Cart), CartPermissionPolicy)
+    assert isinstance(policy_registry.get_by_type(Order), OrderPermissionPolicy)
+
+
+def test_custom_permissions_are_offered_in_the_group_editor():
+    codenames = {p.codename for fn in hooks.get_hooks("register_permissions") for p in fn()}
+    assert {"confirm_cart", "unlock_cart", "delete_cart", "change_cart", "view_cart"} <= codenames
+    assert {"release_order", "export_order", "view_order"} <= codenames
+    assert not {"add_order", "change_order", "delete_order"} & codenames
+
+
+# Buttons --------------------------------------------------------------------------------------
+
+
+def test_superuser_row_buttons_follow_the_cart_state(admin_client, mixed_carts):
+    assert row_actions(admin_client, mixed_carts["pending"]) == [
+        "Edit",
+        "Confirm Order",
+        "Unlock Cart",
+        "Check PayPal now",
+        "Delete Cart",
+        "History",
+    ]
+    assert row_actions(admin_client, mixed_carts["open"]) == ["Edit", "Cart Details", "Delete Cart", "History"]
+    assert row_actions(admin_client, mixed_carts["awaiting"]) == ["Edit", "Check PayPal now", "History"]
+    assert row_actions(admin_client, mixed_carts["ordered"]) == ["Edit", "History"]
+
+
+def test_edit_of_a_locked_cart_points_at_cart_details(admin_client, mixed_carts):
+    html = admin_client.get(BASE).content.decode()
+    pk = mixed_carts["pending"].pk
+    start = html.index(f'id="snippet_{pk}_title"')
+    row = html[start : html.index("</tr>", start)]
+    edit = next(m for m in ROW_ACTION.finditer(row) if m["label"] == "Edit")
+    assert edit["url"] == f"{BASE}inspect/{pk}/"
+
+
+def test_unlock_only_editor_sees_only_unlock_and_check(client, unlock_editor, mixed_carts):
+    client.force_login(unlock_editor)
+    assert row_actions(client, mixed_carts["pending"]) == ["Cart Details", "Unlock Cart", "Check PayPal now", "History"]
+    assert row_actions(client, mixed_carts["open"]) == ["Cart Details", "History"]
+    assert header_labels(client, mixed_carts["pending"]) == ["Unlock Cart", "Check PayPal now"]
+
+
+def test_superuser_cart_details_header(admin_client, mixed_carts):
+    assert header_labels(admin_client, mixed_carts["pending"]) == [
+        "Confirm Order",
+        "Unlock Cart",
+        "Check PayPal now",
+        "Delete Cart",
+    ]
+    assert header_labels(admin_client, mixed_carts["open"]) == ["Delete Cart"]
+    assert header_labels(admin_client, mixed_carts["ordered"]) == []
+
+
+def test_viewer_sees_no_action_at_all(client, viewer, mixed_carts):
+    client.force_login(viewer)
+    assert row_actions(client, mixed_carts["pending"]) == ["Cart Details", "History"]
+    assert header_labels(client, mixed_carts["pending"]) == []
+
+
+# Enforcement ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("segment", ["confirm", "delete-cart"])
+def test_forbidden_posts_are_403_and_change_nothing(client, unlock_editor, mixed_carts, segment):
+    cart = mixed_carts["pending"]
+    client.force_login(unlock_editor)
+    entries = ModelLogEntry.objects.count()
+    assert client.get(f"{BASE}{segment}/{cart.pk}/").status_code == 403
+    assert client.post(f"{BASE}{segment}/{cart.pk}/").status_code == 403
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.LOCKED
+    assert not Order.objects.filter(cart=cart).exists()
+    assert ModelLogEntry.objects.count() == entries
+
+
+def test_unlock_only_editor_may_unlock(client, unlock_editor, mixed_carts):
+    cart = mixed_carts["pending"]
+    client.force_login(unlock_editor)
+    response = client.post(f"{BASE}unlock-cart/{cart.pk}/")
+    assert response.status_code == 302
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.OPEN
+    assert ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.unlock", user=unlock_editor).exists()
+
+
+@pytest.mark.parametrize("segment", ["confirm", "unlock-cart", "delete-cart", "check-paypal"])
+def test_viewer_may_not_act(client, viewer, mixed_carts, segment):
+    cart = mixed_carts["pending"]
+    client.force_login(viewer)
+    assert client.post(f"{BASE}{segment}/{cart.pk}/").status_code == 403
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.LOCKED
+
+
+def test_outsider_is_refused_everywhere(client, outsider, mixed_carts):
+    cart = mixed_carts["pending"]
+    client.force_login(outsider)
+    assert client.post(f"{BASE}unlock-cart/{cart.pk}/").status_code == 403
+    for url in (BASE, f"{BASE}inspect/{cart.pk}/", f"{BASE}history/{cart.pk}/"):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/admin/"), url  # Wagtail's refusal
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.LOCKED
+
+
+def test_view_only_user_cannot_edit_an_open_cart(client, viewer, mixed_carts):
+    cart = mixed_carts["open"]
+    client.force_login(viewer)
+    response = client.post(f"{BASE}edit/{cart.pk}/", {"customer_name": "Changed", "customer_email": ""})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    cart.refresh_from_db()
+    assert cart.customer_name == "Alice Open"

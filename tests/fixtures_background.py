@@ -84,31 +84,13 @@ def stale_checkout(make_cart):
 
 
 @pytest.fixture
-def make_order(make_cart, cart_settings):
-    """make_order("submitted"|"on_hold", hours_ago=0) → an Order made through lifecycle."""
-    from wagtail_lockedcarts import lifecycle
-    from wagtail_lockedcarts.models import CartStatus, Order, PendingPaymentPolicy
+def aged_order(make_order):
+    """aged_order("submitted"|"on_hold", hours_ago=0, site=None) → the admin area's
+    ``make_order`` (made through lifecycle), then dated back and/or moved to another site."""
+    from wagtail_lockedcarts.models import Order
 
     def factory(status="submitted", hours_ago=0, site=None):
-        if status == "submitted":
-            cart = make_cart(status=CartStatus.LOCKED)
-            order = lifecycle.confirm_order(cart).order
-        else:
-            cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
-            cart_settings.save()
-            cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
-            result = lifecycle.PaymentResult(
-                outcome=lifecycle.PaymentOutcome.PENDING,
-                paypal_order_id=cart.paypal_order_id,
-                amount=cart.amount,
-                currency=cart.currency,
-                paypal_status="COMPLETED",
-                capture_status="PENDING",
-                status_reason="ECHECK",
-            )
-            order = lifecycle.apply_payment_result(cart, result).order
-            cart_settings.pending_payment_policy = PendingPaymentPolicy.LOCK
-            cart_settings.save()
+        order = make_order(status)
         changes = {}
         if hours_ago:
             changes["created_at"] = timezone.now() - timedelta(hours=hours_ago)

@@ -59,13 +59,13 @@ def test_email_lists_locked_carts_with_age_total_reason_and_admin_link(notify_se
 
 
 def test_email_lists_stale_checkouts_orders_on_hold_and_orders_not_confirmed(
-    notify_settings, make_cart, stale_checkout, make_order
+    notify_settings, make_cart, stale_checkout, aged_order
 ):
     stale = stale_checkout(minutes_ago=90)
     stale_checkout(minutes_ago=5)  # not past the 60-minute timeout: not listed
-    on_hold = make_order("on_hold", hours_ago=3)
-    late = make_order("submitted", hours_ago=30)
-    make_order("submitted", hours_ago=2)  # inside the 24-hour grace period: not listed
+    on_hold = aged_order("on_hold", hours_ago=3)
+    late = aged_order("submitted", hours_ago=30)
+    aged_order("submitted", hours_ago=2)  # inside the 24-hour grace period: not listed
 
     (result,) = send_due_digests()
 
@@ -153,7 +153,7 @@ def test_long_lists_are_capped_with_and_n_more(notify_settings, make_cart, setti
     assert "… and 3 more" in html_of(message)
 
 
-def test_queries_per_site_do_not_grow_with_the_lists(notify_settings, make_cart, make_order, django_user_model):
+def test_queries_per_site_do_not_grow_with_the_lists(notify_settings, make_cart, aged_order, django_user_model):
     def queries_for_one_email():
         DigestRun.objects.all().delete()
         mail.outbox.clear()
@@ -164,13 +164,13 @@ def test_queries_per_site_do_not_grow_with_the_lists(notify_settings, make_cart,
 
     shopper = django_user_model.objects.create_user("shopper", "s@example.com", "x")
     make_cart(status=CartStatus.LOCKED, user=shopper)
-    make_order("on_hold")
-    make_order("submitted", hours_ago=48)
+    aged_order("on_hold")
+    aged_order("submitted", hours_ago=48)
     small = queries_for_one_email()
     for _ in range(8):
         make_cart(status=CartStatus.LOCKED, user=shopper)
-        make_order("on_hold")
-        make_order("submitted", hours_ago=48)
+        aged_order("on_hold")
+        aged_order("submitted", hours_ago=48)
     large = queries_for_one_email()
 
     assert small == large
@@ -243,7 +243,7 @@ def test_three_days_of_downtime_send_only_todays_email(notify_settings, other_si
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_threads_racing_send_one_email_per_site(postgres, notify_settings, other_site, make_cart):
     from wagtail_lockedcarts.models import Cart
 

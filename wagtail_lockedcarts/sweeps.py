@@ -111,7 +111,7 @@ def sweep_checkouts(now=None, *, use_paypal=True, batch_size=None, requeue_expor
 
 
 def _reconcile_batch(reconcile, cart_ids, report):
-    carts = Cart.objects.filter(pk__in=cart_ids, status=CartStatus.AWAITING_PAYMENT).select_related("site", "user")
+    carts = Cart.objects.filter(pk__in=cart_ids, status=CartStatus.AWAITING_PAYMENT).select_related("site", "user").order_by("pk")
     for cart in carts:
         try:
             result = reconcile(cart)

@@ -151,28 +151,40 @@ def test_seed_demo_brings_back_a_demo_cart_the_admin_deleted(seeded, superuser):
     assert Cart.objects.count() == 9
 
 
-@pytest.mark.slow
-def test_demo_script_prepares_a_database_without_serving(tmp_path):
-    """`DEMO_NO_SERVE=1 scripts/demo.sh`: migrate, admin login, demo data — then exits."""
-    env = {
-        **os.environ,
-        "PYTHON": sys.executable,
-        "DEMO_NO_SERVE": "1",
-        "LOCKEDCARTS_DB": str(tmp_path / "demo.sqlite3"),
-    }
+def demo_env(db_path, **extra):
+    env = {**os.environ, "PYTHON": sys.executable, "LOCKEDCARTS_DB": str(db_path), **extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def prepared_demo(tmp_path_factory):
+    """`DEMO_NO_SERVE=1 scripts/demo.sh` on an empty database (what CI can run)."""
+    db_path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     result = subprocess.run(
-        [str(REPO / "scripts" / "demo.sh")], env=env, capture_output=True, text=True, timeout=300
+        [str(REPO / "scripts" / "demo.sh")],
+        env=demo_env(db_path, DEMO_NO_SERVE="1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+    return db_path, result
+
+
+@pytest.mark.slow
+def test_demo_script_without_serving_migrates_creates_the_admin_and_seeds(prepared_demo):
+    db_path, result = prepared_demo
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "admin / changeme" in result.stdout
+    assert "created admin login admin / changeme" in result.stdout
     assert "http://127.0.0.1:8000/" in result.stdout
+    assert "Demo shop running" not in result.stdout
 
     check = subprocess.run(
         [
             sys.executable,
             "manage.py",
             "shell",
+            "--no-imports",
             "-c",
             "from django.contrib.auth import get_user_model as U;"
             "from wagtail_lockedcarts.models import Cart;"
@@ -180,7 +192,7 @@ def test_demo_script_prepares_a_database_without_serving(tmp_path):
             " sorted(Cart.objects.locked().values_list('lock_reason', flat=True)))",
         ],
         cwd=REPO / "example_site",
-        env=env,
+        env=demo_env(db_path),
         capture_output=True,
         text=True,
         timeout=120,
@@ -188,9 +200,68 @@ def test_demo_script_prepares_a_database_without_serving(tmp_path):
     assert check.returncode == 0, check.stderr
     assert "True ['amount_mismatch', 'no_return', 'pending_payment']" in check.stdout
 
-    again = subprocess.run(
-        [str(REPO / "scripts" / "demo.sh")], env=env, capture_output=True, text=True, timeout=300
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_group_members(pgids):
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) in pgids and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.slow
+def test_demo_script_reruns_idempotently_serves_and_ctrl_c_stops_everything(prepared_demo, tmp_path):
+    """The second run keeps the admin and the data, serves on PORT, and Ctrl-C leaves no process."""
+    import re
+    import signal
+    import time
+    import urllib.request
+
+    db_path, _first = prepared_demo
+    port = free_port()
+    log = open(tmp_path / "demo.log", "w+")
+    demo = subprocess.Popen(
+        [str(REPO / "scripts" / "demo.sh")],
+        env=demo_env(db_path, PORT=str(port)),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "Nothing was missing" in again.stdout
-    assert "already exists" in again.stdout
+    pids = None
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and demo.poll() is None:
+            log.seek(0)
+            found = re.search(r"web server pid (\d+), qcluster pid (\d+)", log.read())
+            if found:
+                pids = [int(found.group(1)), int(found.group(2))]
+                break
+            time.sleep(0.5)
+        log.seek(0)
+        output = log.read()
+        assert pids, output
+        assert "admin login admin already exists" in output and "Nothing was missing" in output
+        assert f"http://127.0.0.1:{port}/paypal-sandbox/" in output and "admin / changeme" in output
+        for path in ("/", "/cart/", "/admin/login/"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+                assert response.status == 200, path
+    finally:
+        demo.send_signal(signal.SIGINT)
+        returncode = demo.wait(timeout=60)
+    assert returncode == 130
+    assert process_group_members(set(pids)) == []
+    log.seek(0)
+    assert "== Stopped." in log.read()

@@ -68,11 +68,20 @@ class SandboxHelper:
 
     def __init__(self, live_server_url, settings):
         self.settings = settings
+        self._sessions = []
         self.base_url = live_server_url
         self.api_base = live_server_url + "/paypal-sandbox"
 
     def shopper(self):
-        return Shopper(self.base_url)
+        shopper = Shopper(self.base_url)
+        self._sessions.append(shopper.session)
+        return shopper
+
+    def close(self):
+        """Close every keep-alive connection, so no live-server thread outlives the test."""
+        for session in self._sessions:
+            session.close()
+        self._sessions.clear()
 
     def shopper_at_paypal(self, shop, lines=((0, 1),)):
         """A shopper who filled a cart and was just redirected to the approval page."""
@@ -91,7 +100,9 @@ class SandboxHelper:
 
     def approve(self, approve_url, button, session=None, **fields):
         """Click ``button`` (its visible label) on the approval page like a browser would."""
-        session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            self._sessions.append(session)
         buttons, page = self.buttons(approve_url, session)
         assert button in buttons, f"no button {button!r} on the approval page: {sorted(buttons)}"
         token = CSRF_PATTERN.search(page.text)["token"]
@@ -214,6 +225,7 @@ def paypal_sandbox(live_server, settings, django_db_serialized_rollback, site):
     clear_token_cache()
     helper = SandboxHelper(live_server.url, settings)
     yield helper
+    helper.close()
     helper.wait_idle()
     clear_token_cache()
 

@@ -1,0 +1,163 @@
+"""The webhook listener: only genuine, new events cause a reconcile; everything else changes nothing."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.models import Cart, CartStatus, Order, WebhookEvent
+from wagtail_lockedcarts.paypal.client import PayPalClient
+
+
+@pytest.fixture
+def approved(paypal_sandbox, shop, cart_settings):
+    """A shopper who approved the payment and closed the window: only the webhook can help."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(shopper, "Pay and close the window (never return)")
+    webhook = paypal_sandbox.webhooks(event_type="CHECKOUT.ORDER.APPROVED")[0]
+    return shopper, webhook
+
+
+def assert_nothing_changed(shopper):
+    assert shopper.cart().status == CartStatus.AWAITING_PAYMENT
+    assert not Order.objects.exists()
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_webhook_delivered_twenty_times_makes_one_order_and_one_event_row(paypal_sandbox, approved):
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+
+    statuses = [paypal_sandbox.post_webhook(body, headers).status_code for _ in range(20)]
+
+    assert statuses == [200] * 20
+    assert Order.objects.count() == 1 and shopper.cart().status == CartStatus.ORDERED
+    assert WebhookEvent.objects.filter(event_id=webhook.event_id).count() == 1
+    assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_a_forged_signature_is_rejected_without_detail(paypal_sandbox, approved):
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+    headers["PAYPAL-TRANSMISSION-SIG"] = "Zm9yZ2Vk" + headers["PAYPAL-TRANSMISSION-SIG"][8:]
+
+    response = paypal_sandbox.post_webhook(body, headers)
+
+    assert response.status_code == 400 and response.text == ""
+    assert_nothing_changed(shopper)
+
+
+def test_a_tampered_body_is_rejected(paypal_sandbox, approved, shop):
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+    event = json.loads(body)
+    event["resource"]["purchase_units"][0]["amount"]["value"] = "0.01"
+
+    response = paypal_sandbox.post_webhook(json.dumps(event, separators=(",", ":")).encode(), headers)
+
+    assert response.status_code == 400
+    assert_nothing_changed(shopper)
+
+
+def test_a_signature_for_another_webhook_id_is_rejected(paypal_sandbox, approved):
+    from paypal_sandbox.webhooks import signed_request
+
+    shopper, webhook = approved
+    body, headers = signed_request(webhook, webhook_id="WH-SOMEONE-ELSE")
+
+    assert paypal_sandbox.post_webhook(body, headers).status_code == 400
+    assert_nothing_changed(shopper)
+
+
+@pytest.mark.parametrize("header", ["PAYPAL-TRANSMISSION-SIG", "PAYPAL-TRANSMISSION-ID", "PAYPAL-CERT-URL", "PAYPAL-AUTH-ALGO", "PAYPAL-TRANSMISSION-TIME"])
+def test_missing_signature_headers_are_rejected(paypal_sandbox, approved, header):
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+    del headers[header]
+
+    assert paypal_sandbox.post_webhook(body, headers).status_code == 400
+    assert_nothing_changed(shopper)
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(paypal_sandbox, approved):
+    shopper, webhook = approved
+    _body, headers = paypal_sandbox.signed(webhook)
+    body = b"{" + b" " * conf.get("WEBHOOK_MAX_BYTES") + b"}"
+
+    assert paypal_sandbox.post_webhook(body, {**headers, "Connection": "close"}).status_code == 413
+    assert_nothing_changed(shopper)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_other_methods_are_not_allowed(paypal_sandbox, approved, method):
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+
+    assert paypal_sandbox.post_webhook(body, headers, method=method).status_code == 405
+    assert_nothing_changed(shopper)
+
+
+def test_an_event_about_an_order_no_cart_knows_is_acknowledged_and_ignored(paypal_sandbox, shop, cart_settings):
+    order = PayPalClient().create_order(
+        request_id="a0f4c1b2-0000-4000-8000-000000000001",
+        amount="5.00",
+        currency="EUR",
+        reference="elsewhere",
+        invoice_id="not-ours-1",
+        return_url="https://example.com/return",
+        cancel_url="https://example.com/cancel",
+    )
+    paypal_sandbox.approve(paypal_sandbox.api_base + f"/checkoutnow?token={order['id']}", "Pay")
+    carts_before = list(Cart.objects.values_list("pk", "status", "version"))
+
+    assert paypal_sandbox.deliver_webhooks() == [("CHECKOUT.ORDER.APPROVED", 200)]
+
+    assert list(Cart.objects.values_list("pk", "status", "version")) == carts_before
+    assert paypal_sandbox.order(order["id"]).capture_id == ""
+    assert not Order.objects.exists()
+
+
+def test_paypal_unreachable_while_processing_answers_503_and_the_retry_is_processed(paypal_sandbox, approved):
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+    paypal_sandbox.set_faults(fail_next=1, path_contains="/v2/checkout/orders/")
+
+    first = paypal_sandbox.post_webhook(body, headers)
+
+    assert first.status_code == 503
+    assert_nothing_changed(shopper)
+
+    retry = paypal_sandbox.post_webhook(body, headers)
+
+    assert retry.status_code == 200
+    assert shopper.cart().status == CartStatus.ORDERED
+    assert WebhookEvent.objects.filter(event_id=webhook.event_id).count() == 1
+
+
+def test_signature_verification_unreachable_answers_503(paypal_sandbox, approved):
+    shopper, webhook = approved
+    paypal_sandbox.set_faults(fail_next=2, path_contains="/v1/notifications/")
+
+    assert paypal_sandbox.post_webhook(*paypal_sandbox.signed(webhook)).status_code == 503
+    assert_nothing_changed(shopper)
+
+
+def test_a_reversed_approval_reopens_the_cart_without_taking_money(paypal_sandbox, approved):
+    shopper, webhook = approved
+    order_id = shopper.cart().paypal_order_id
+
+    paypal_sandbox.reverse_approval(order_id)
+    deliveries = paypal_sandbox.deliver_webhooks()
+
+    assert deliveries == [("CHECKOUT.ORDER.APPROVED", 200), ("CHECKOUT.PAYMENT-APPROVAL.REVERSED", 200)]
+    assert shopper.cart().status == CartStatus.OPEN
+    assert paypal_sandbox.order(order_id).capture_id == ""
+
+
+def test_the_webhook_url_needs_no_csrf_token_but_only_accepts_post(paypal_sandbox, approved):
+    shopper, webhook = approved
+    url = reverse("wagtail_lockedcarts:paypal_webhook")
+
+    assert shopper.get(url).status_code == 405
+    assert paypal_sandbox.deliver_webhooks()[0] == ("CHECKOUT.ORDER.APPROVED", 200)

@@ -38,7 +38,26 @@ def _report_failures(request, failures):
         )
 
 
-class CartBulkAction(SnippetBulkAction):
+class ReportSkippedMixin:
+    """Carts that no longer pass the per-instance check when the form is posted (another admin
+    changed them after the confirmation page) are skipped and named, never silently dropped."""
+
+    def prepare_action(self, objects, objects_without_access):
+        skipped = objects_without_access.get("items_with_no_access") or []
+        if skipped:
+            messages.warning(
+                self.request,
+                ngettext(
+                    "%(count)d cart was left unchanged (its state or your permissions do not allow it): %(carts)s",
+                    "%(count)d carts were left unchanged (their state or your permissions do not allow it): %(carts)s",
+                    len(skipped),
+                )
+                % {"count": len(skipped), "carts": ", ".join(str(cart.pk) for cart in skipped)},
+            )
+        return super().prepare_action(objects, objects_without_access)
+
+
+class CartBulkAction(ReportSkippedMixin, SnippetBulkAction):
     models = [Cart]
     policy_action = None
     template_name = "wagtail_lockedcarts/admin/bulk_confirm.html"
@@ -116,7 +135,8 @@ class CheckPayPalBulkAction(CartBulkAction):
     def form_valid(self, form):
         from .paypal.reconcile import check_paypal_now
 
-        objects, _without_access = self.get_actionable_objects()
+        objects, without_access = self.get_actionable_objects()
+        self.prepare_action(objects, without_access)
         checked, failures = 0, []
         for cart in objects:
             report = check_paypal_now(cart, self.request.user)
@@ -134,7 +154,7 @@ class CheckPayPalBulkAction(CartBulkAction):
         return redirect(self.next_url)
 
 
-class DeleteCartsBulkAction(DeleteBulkAction):
+class DeleteCartsBulkAction(ReportSkippedMixin, DeleteBulkAction):
     models = [Cart]
     aria_label = _("Delete selected carts")
 

@@ -1,0 +1,126 @@
+"""Bulk actions on the Cart Management listing: each cart through lifecycle (with its own audit
+entry), checked per instance, and carts that could not be actioned reported."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from wagtail.models import ModelLogEntry
+
+from wagtail_lockedcarts.models import Cart, CartStatus
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/admin/lockedcarts/carts/"
+
+
+def bulk_url(action, *carts):
+    ids = "&".join(f"id={cart.pk}" for cart in carts)
+    return f"/admin/bulk/wagtail_lockedcarts/cart/{action}/?{ids}&next={LIST_URL}"
+
+
+def message_texts(response):
+    return [str(m).strip() for m in get_messages(response.wsgi_request)]
+
+
+def test_listing_footer_offers_the_cart_bulk_actions(admin_client, mixed_carts):
+    html = admin_client.get(LIST_URL).content.decode()
+    for action in ("unlock_carts", "check_paypal", "delete"):
+        assert f"/admin/bulk/wagtail_lockedcarts/cart/{action}/" in html, action
+
+
+def test_bulk_unlock_lists_what_cannot_be_unlocked_and_changes_nothing_on_get(admin_client, mixed_carts):
+    url = bulk_url("unlock_carts", mixed_carts["pending"], mixed_carts["no_return"], mixed_carts["open"])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert {item["item"].pk for item in response.context["items"]} == {mixed_carts["pending"].pk, mixed_carts["no_return"].pk}
+    assert [cart.pk for cart in response.context["items_with_no_access"]] == [mixed_carts["open"].pk]
+    html = response.content.decode()
+    assert "cannot be changed this way" in html and "csrfmiddlewaretoken" in html
+    assert Cart.objects.filter(status=CartStatus.LOCKED).count() == 3
+
+
+def test_bulk_unlock_unlocks_each_cart_with_an_audit_entry(admin_client, superuser, mixed_carts):
+    carts = [mixed_carts["pending"], mixed_carts["no_return"]]
+    response = admin_client.post(bulk_url("unlock_carts", *carts))
+    assert response.status_code == 302
+    assert response["Location"] == LIST_URL
+    for cart in carts:
+        cart.refresh_from_db()
+        assert cart.status == CartStatus.OPEN
+        assert ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.unlock", user=superuser).count() == 1
+    assert "2 carts unlocked." in message_texts(response)
+    assert mixed_carts["mismatch"].__class__.objects.get(pk=mixed_carts["mismatch"].pk).status == CartStatus.LOCKED
+
+
+def test_bulk_unlock_reports_carts_changed_meanwhile(admin_client, superuser, mixed_carts):
+    from wagtail_lockedcarts import lifecycle
+
+    url = bulk_url("unlock_carts", mixed_carts["pending"], mixed_carts["no_return"])
+    admin_client.get(url)
+    lifecycle.confirm_order(mixed_carts["no_return"], user=superuser)  # someone else, meanwhile
+    response = admin_client.post(url)
+    texts = " ".join(message_texts(response))
+    # the confirmed cart no longer passes the per-instance check: it is skipped, never reopened
+    assert Cart.objects.get(pk=mixed_carts["no_return"].pk).status == CartStatus.ORDERED
+    assert Cart.objects.get(pk=mixed_carts["pending"].pk).status == CartStatus.OPEN
+    assert "1 cart unlocked." in texts
+    assert f"1 cart was left unchanged (its state or your permissions do not allow it): {mixed_carts['no_return'].pk}" in texts
+
+
+def test_bulk_unlock_refused_for_a_viewer(client, viewer, mixed_carts):
+    client.force_login(viewer)
+    response = client.post(bulk_url("unlock_carts", mixed_carts["pending"]))
+    assert Cart.objects.get(pk=mixed_carts["pending"].pk).status == CartStatus.LOCKED
+    assert response.status_code == 302
+    assert "1 cart was left unchanged" in " ".join(message_texts(response))
+    assert not ModelLogEntry.objects.filter(action="wagtail_lockedcarts.unlock").exists()
+
+
+def test_bulk_delete_replaces_the_builtin_and_logs_snapshots(admin_client, superuser, mixed_carts):
+    carts = [mixed_carts["open"], mixed_carts["pending"], mixed_carts["ordered"]]
+    response = admin_client.get(bulk_url("delete", *carts))
+    assert {item["item"].pk for item in response.context["items"]} == {mixed_carts["open"].pk, mixed_carts["pending"].pk}
+    assert [cart.pk for cart in response.context["items_with_no_access"]] == [mixed_carts["ordered"].pk]
+    response = admin_client.post(bulk_url("delete", *carts))
+    assert response.status_code == 302
+    assert not Cart.objects.filter(pk__in=[mixed_carts["open"].pk, mixed_carts["pending"].pk]).exists()
+    assert Cart.objects.filter(pk=mixed_carts["ordered"].pk).exists()
+    for cart in carts[:2]:
+        entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.delete")
+        assert entry.deleted and entry.user == superuser
+        assert entry.data["customer"] == cart.customer_name
+    assert "2 carts deleted." in message_texts(response)
+
+
+def test_bulk_post_without_csrf_is_rejected(superuser, mixed_carts):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    response = client.post(bulk_url("delete", mixed_carts["open"]))
+    assert response.status_code == 403
+    assert Cart.objects.filter(pk=mixed_carts["open"].pk).exists()
+
+
+def test_bulk_check_with_paypal_confirmation_lists_checkable_carts(admin_client, mixed_carts):
+    response = admin_client.get(bulk_url("check_paypal", mixed_carts["pending"], mixed_carts["awaiting"], mixed_carts["open"]))
+    assert response.status_code == 200
+    assert {item["item"].pk for item in response.context["items"]} == {mixed_carts["pending"].pk, mixed_carts["awaiting"].pk}
+    assert [cart.pk for cart in response.context["items_with_no_access"]] == [mixed_carts["open"].pk]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bulk_check_with_paypal_orders_the_paid_cart(paypal_sandbox, shop, superuser, client):
+    from wagtail_lockedcarts import lifecycle
+    from wagtail_lockedcarts.models import LockReason
+
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(shopper, "Pay and close the window (never return)", follow=False)
+    paypal_sandbox.wait_idle()
+    cart = shopper.cart()
+    lifecycle.lock_cart(cart, LockReason.NO_RETURN)
+    client.force_login(superuser)
+    response = client.post(bulk_url("check_paypal", cart))
+    assert response.status_code == 302
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.ORDERED
+    assert "1 cart checked with PayPal." in message_texts(response)
+    assert ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.reconcile", user=superuser).exists()

@@ -13,13 +13,19 @@ def _reason_label(value):
         return value or ""
 
 
+def _inline(label):
+    """A label used mid-sentence: lower-case the first letter only (keeps "PayPal")."""
+    text = str(label)
+    return text[:1].lower() + text[1:]
+
+
 class LockFormatter(LogFormatter):
     label = _("Lock cart")
 
     def format_message(self, log_entry):
         reason = (log_entry.data or {}).get("reason")
         if reason:
-            return _("Cart locked: %(reason)s") % {"reason": _reason_label(reason).lower()}
+            return _("Cart locked: %(reason)s") % {"reason": _inline(_reason_label(reason))}
         return _("Cart locked")
 
 
@@ -44,7 +50,7 @@ class ReconcileFormatter(LogFormatter):
         if data.get("paypal_outcome"):
             return _("PayPal answered %(outcome)s: cart open again") % {"outcome": data["paypal_outcome"]}
         if data.get("lock_reason"):
-            return _("PayPal checked: %(reason)s") % {"reason": _reason_label(data["lock_reason"]).lower()}
+            return _("PayPal checked: %(reason)s") % {"reason": _inline(_reason_label(data["lock_reason"]))}
         summary = data.get("summary")
         return _("Checked with PayPal: %(summary)s") % {"summary": summary} if summary else _("Checked with PayPal")
 

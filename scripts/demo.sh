@@ -62,7 +62,7 @@ banner() {
   Cart            $BASE/cart/
   Wagtail admin   $BASE/admin/            login: $ADMIN_USER / $ADMIN_PASSWORD
   Locked carts    $BASE/admin/lockedcarts/carts/?cart_filter=locked
-  PayPal sandbox  $BASE/paypal-sandbox/
+  PayPal sandbox  $BASE/paypal-sandbox/  (offline PayPal API; its pay page opens at checkout)
   Customers       alice, bob, chloe       password: demo
   E-mails         $ROOT/example_site/sent_mail/
 

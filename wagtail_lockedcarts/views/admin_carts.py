@@ -79,8 +79,47 @@ def admin_cart_queryset(queryset=None):
     )
 
 
+def save_cart_customer_fields(instance, user, fields=EDITABLE_CART_FIELDS):
+    """Write only the customer fields, and only while the cart is still open: a full ``save()``
+    could overwrite a status the shopper's checkout set meanwhile. Logged as ``wagtail.edit``."""
+    changes = {name: getattr(instance, name) for name in fields}
+    with transaction.atomic():
+        won = Cart.objects.filter(pk=instance.pk, status=CartStatus.OPEN).update(updated_at=timezone.now(), **changes)
+        if not won:
+            raise InvalidTransition(_("The cart left the open state while you edited it; nothing was saved."))
+        instance.refresh_from_db()
+        log(instance=instance, action="wagtail.edit", user=user, content_changed=True)
+    return instance
+
+
 def format_total(cart):
     return f"{localize(cart.total)} {cart.currency}"
+
+
+def cart_summary_rows(cart):
+    """(label, value) rows of the Cart Details screen (snippet and modeladmin alike)."""
+    order = getattr(cart, "order", None) if cart.status == CartStatus.ORDERED else None
+    paypal_status = " / ".join(
+        part for part in (cart.paypal_status, cart.paypal_capture_status, cart.paypal_status_reason) if part
+    )
+    return [
+        (_("Cart number"), cart.pk),
+        (_("Status"), cart.get_status_display()),
+        (_("Lock reason"), cart.get_lock_reason_display() or "—"),
+        (_("Locked at"), cart.locked_at or "—"),
+        (_("Customer"), cart.customer_label),
+        (_("Customer e-mail"), cart.customer_email or "—"),
+        (_("Payer e-mail"), cart.payer_email or "—"),
+        (_("Total amount"), format_total(cart)),
+        (_("Card"), cart.masked_card or "—"),
+        (_("PayPal order id"), cart.paypal_order_id or "—"),
+        (_("PayPal capture id"), cart.paypal_capture_id or "—"),
+        (_("Last known PayPal status"), paypal_status or "—"),
+        (_("PayPal last checked at"), cart.paypal_checked_at or "—"),
+        (_("Checkout started at"), cart.checkout_started_at or "—"),
+        (_("Created at"), cart.created_at),
+        (_("Order"), str(order) if order else "—"),
+    ]
 
 
 class CartIndexView(IndexView):
@@ -190,19 +229,7 @@ class CartEditView(EditView):
         ]
 
     def save_instance(self):
-        """Write only the customer fields, and only while the cart is still open: a full
-        ``save()`` could overwrite a status the shopper's checkout set meanwhile."""
-        instance = self.form.instance
-        changes = {name: getattr(instance, name) for name in EDITABLE_CART_FIELDS}
-        with transaction.atomic():
-            won = Cart.objects.filter(pk=instance.pk, status=CartStatus.OPEN).update(
-                updated_at=timezone.now(), **changes
-            )
-            if not won:
-                raise InvalidTransition(_("The cart left the open state while you edited it; nothing was saved."))
-            instance.refresh_from_db()
-            log(instance=instance, action="wagtail.edit", user=self.request.user, content_changed=True)
-        return instance
+        return save_cart_customer_fields(self.form.instance, self.request.user)
 
     def post(self, request, *args, **kwargs):
         try:
@@ -268,29 +295,7 @@ class CartInspectView(InspectView):
         return buttons
 
     def get_summary_rows(self):
-        cart = self.object
-        order = getattr(cart, "order", None) if cart.status == CartStatus.ORDERED else None
-        paypal_status = " / ".join(
-            part for part in (cart.paypal_status, cart.paypal_capture_status, cart.paypal_status_reason) if part
-        )
-        return [
-            (_("Cart number"), cart.pk),
-            (_("Status"), cart.get_status_display()),
-            (_("Lock reason"), cart.get_lock_reason_display() or "—"),
-            (_("Locked at"), cart.locked_at or "—"),
-            (_("Customer"), cart.customer_label),
-            (_("Customer e-mail"), cart.customer_email or "—"),
-            (_("Payer e-mail"), cart.payer_email or "—"),
-            (_("Total amount"), format_total(cart)),
-            (_("Card"), cart.masked_card or "—"),
-            (_("PayPal order id"), cart.paypal_order_id or "—"),
-            (_("PayPal capture id"), cart.paypal_capture_id or "—"),
-            (_("Last known PayPal status"), paypal_status or "—"),
-            (_("PayPal last checked at"), cart.paypal_checked_at or "—"),
-            (_("Checkout started at"), cart.checkout_started_at or "—"),
-            (_("Created at"), cart.created_at),
-            (_("Order"), str(order) if order else "—"),
-        ]
+        return cart_summary_rows(self.object)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -38,6 +38,29 @@ def format_order_total(order):
     return f"{localize(order.total)} {order.currency}"
 
 
+def order_summary_rows(order):
+    """(label, value, url) rows of the Order Details screen (snippet and modeladmin alike)."""
+    cart_link = None
+    if order.cart_id:
+        cart_link = reverse("wagtail_lockedcarts_carts:inspect", args=(quote(order.cart_id),))
+    return [
+        (_("Order number"), order.number, None),
+        (_("Status"), order.get_status_display(), None),
+        (_("Customer"), order.customer_name or "—", None),
+        (_("E-mail"), order.email or "—", None),
+        (_("Total"), format_order_total(order), None),
+        (_("Card"), order.masked_card or "—", None),
+        (_("PayPal order id"), order.paypal_order_id or "—", None),
+        (_("PayPal capture id"), order.paypal_capture_id or "—", None),
+        (_("Cart"), order.cart_reference or "—", cart_link),
+        (_("Created at"), order.created_at, None),
+        (_("Submitted at"), order.submitted_at or "—", None),
+        (_("Exported at"), order.exported_at or "—", None),
+        (_("Export attempts"), order.export_attempts, None),
+        (_("Last export error"), order.last_export_error or "—", None),
+    ]
+
+
 class OrderIndexView(IndexView):
     any_permission_required = list(ORDER_ACCESS_ACTIONS)
     page_title = _("Orders")
@@ -123,26 +146,7 @@ class OrderInspectView(InspectView):
         return [Button(_("History"), url=order_url("history", self.object), icon_name="history", priority=90)]
 
     def get_summary_rows(self):
-        order = self.object
-        cart_link = None
-        if order.cart_id:
-            cart_link = reverse("wagtail_lockedcarts_carts:inspect", args=(quote(order.cart_id),))
-        return [
-            (_("Order number"), order.number, None),
-            (_("Status"), order.get_status_display(), None),
-            (_("Customer"), order.customer_name or "—", None),
-            (_("E-mail"), order.email or "—", None),
-            (_("Total"), format_order_total(order), None),
-            (_("Card"), order.masked_card or "—", None),
-            (_("PayPal order id"), order.paypal_order_id or "—", None),
-            (_("PayPal capture id"), order.paypal_capture_id or "—", None),
-            (_("Cart"), order.cart_reference or "—", cart_link),
-            (_("Created at"), order.created_at, None),
-            (_("Submitted at"), order.submitted_at or "—", None),
-            (_("Exported at"), order.exported_at or "—", None),
-            (_("Export attempts"), order.export_attempts, None),
-            (_("Last export error"), order.last_export_error or "—", None),
-        ]
+        return order_summary_rows(self.object)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,0 +1,198 @@
+"""Random sequences of shopper edits, checkouts, PayPal results (duplicated, out of order, stale),
+timeouts and admin actions never break the lifecycle's invariants."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.exceptions import CartNotEditable, EmptyCart, InvalidTransition
+from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
+from wagtail_lockedcarts.models import Cart, CartStatus, LockReason, Order, PendingPaymentPolicy
+
+N_CARTS = 3
+
+cart_index = st.integers(0, N_CARTS - 1)
+product_index = st.integers(0, 2)
+outcomes = st.sampled_from(list(PaymentOutcome))
+
+
+class CartLifecycleMachine(RuleBasedStateMachine):
+    """The model: the lines each cart should have, and the lines frozen by each PayPal order."""
+
+    site = None
+    shop = None
+    cart_settings = None
+
+    def __init__(self):
+        super().__init__()
+        self.carts, self.expected_lines = [], []
+        for _ in range(N_CARTS):
+            self.carts.append(self.new_cart())
+            self.expected_lines.append({self.product_key(0): 1})
+        self.checkout_lines = {}  # paypal order id -> (cart pk, lines, amount)
+        self.payments = []  # every PayPal order id ever attached, for stale/duplicate results
+
+    def new_cart(self):
+        cart = Cart.objects.create(site=self.site, currency="EUR")
+        lifecycle.add_line(cart, self.product_key(0), 1)
+        return cart
+
+    def cart(self, index):
+        return self.carts[index]
+
+    def status(self, index):
+        row = Cart.objects.filter(pk=self.carts[index].pk).values_list("status", flat=True).first()
+        return row
+
+    def product_key(self, index):
+        return self.shop[index].cart_key
+
+    # -- shopper ---------------------------------------------------------------------------
+
+    @rule(i=cart_index, p=product_index, quantity=st.integers(1, 3))
+    def add_line(self, i, p, quantity):
+        before = self.status(i)
+        try:
+            lifecycle.add_line(self.cart(i), self.product_key(p), quantity)
+        except CartNotEditable:
+            assert before != CartStatus.OPEN
+        else:
+            assert before == CartStatus.OPEN
+            key = self.product_key(p)
+            self.expected_lines[i][key] = self.expected_lines[i].get(key, 0) + quantity
+
+    @rule(i=cart_index, p=product_index, quantity=st.integers(0, 3))
+    def update_line(self, i, p, quantity):
+        line = self.cart(i).lines.filter(product_key=self.product_key(p)).first()
+        if line is None:
+            return
+        before = self.status(i)
+        try:
+            lifecycle.update_line(self.cart(i), line.pk, quantity)
+        except CartNotEditable:
+            assert before != CartStatus.OPEN
+        else:
+            assert before == CartStatus.OPEN
+            if quantity:
+                self.expected_lines[i][line.product_key] = quantity
+            else:
+                del self.expected_lines[i][line.product_key]
+
+    @rule(i=cart_index)
+    def checkout(self, i):
+        before = self.status(i)
+        try:
+            attempt = lifecycle.begin_checkout(self.cart(i))
+        except (CartNotEditable, EmptyCart, InvalidTransition):
+            assert before != CartStatus.OPEN or not self.expected_lines[i]
+            return
+        assert before == CartStatus.OPEN
+        order_id = f"PP-{attempt.pk}"
+        lifecycle.attach_paypal_order(attempt, order_id)
+        self.checkout_lines[order_id] = (self.cart(i).pk, dict(self.expected_lines[i]), attempt.amount)
+        self.payments.append(order_id)
+
+    # -- PayPal ------------------------------------------------------------------------------
+
+    @precondition(lambda self: self.payments)
+    @rule(data=st.data(), outcome=outcomes, wrong_amount=st.booleans())
+    def paypal_result(self, data, outcome, wrong_amount):
+        order_id = data.draw(st.sampled_from(self.payments))
+        cart_pk, _lines, amount = self.checkout_lines[order_id]
+        result = PaymentResult(
+            outcome=outcome,
+            paypal_order_id=order_id,
+            amount=amount + Decimal("1.00") if wrong_amount else amount,
+            currency="EUR",
+        )
+        lifecycle.apply_payment_result(cart_pk, result)
+
+    @rule(i=cart_index)
+    def timeout(self, i):
+        lifecycle.lock_cart(self.cart(i), LockReason.NO_RETURN)
+
+    @rule(hold=st.booleans())
+    def change_policy(self, hold):
+        self.cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD if hold else PendingPaymentPolicy.LOCK
+        self.cart_settings.save()
+
+    # -- admin -------------------------------------------------------------------------------
+
+    @rule(i=cart_index)
+    def admin_confirm(self, i):
+        try:
+            lifecycle.confirm_order(self.cart(i))
+        except InvalidTransition:
+            assert self.status(i) not in (CartStatus.LOCKED, CartStatus.ORDERED)
+
+    @rule(i=cart_index)
+    def admin_unlock(self, i):
+        try:
+            lifecycle.unlock_cart(self.cart(i))
+        except InvalidTransition:
+            assert self.status(i) != CartStatus.LOCKED
+
+    @rule(i=cart_index, roll=st.integers(0, 3))
+    def admin_delete(self, i, roll):
+        if roll:  # deletes are rarer than other actions, so carts live long enough to matter
+            return
+        try:
+            outcome = lifecycle.delete_cart(self.cart(i))
+        except InvalidTransition:
+            assert self.status(i) in (CartStatus.AWAITING_PAYMENT, CartStatus.ORDERED)
+            return
+        assert outcome.changed and self.status(i) is None
+        self.carts[i] = self.new_cart()
+        self.expected_lines[i] = {self.product_key(0): 1}
+
+    # -- invariants ----------------------------------------------------------------------------
+
+    @invariant()
+    def status_is_always_one_of_four(self):
+        statuses = set(Cart.objects.filter(pk__in=[c.pk for c in self.carts]).values_list("status", flat=True))
+        assert statuses <= {s.value for s in CartStatus}
+
+    @invariant()
+    def no_edit_lands_on_a_frozen_cart(self):
+        for i, cart in enumerate(self.carts):
+            actual = dict(cart.lines.values_list("product_key", "quantity"))
+            assert actual == self.expected_lines[i]
+
+    @invariant()
+    def at_most_one_order_per_cart_and_it_matches_the_checkout(self):
+        orders = Order.objects.filter(cart_reference__in=[c.pk for c in self.carts]).prefetch_related("lines")
+        seen = set()
+        for order in orders:
+            assert order.cart_reference not in seen
+            seen.add(order.cart_reference)
+            cart_pk, lines, amount = self.checkout_lines[order.paypal_order_id]
+            assert cart_pk == order.cart_reference
+            assert {line.product_key: line.quantity for line in order.lines.all()} == lines
+            assert sum(line.line_total for line in order.lines.all()) == order.total == amount
+            assert Cart.objects.get(pk=cart_pk).status == CartStatus.ORDERED
+
+    @invariant()
+    def ordered_carts_have_their_order(self):
+        for cart in Cart.objects.filter(pk__in=[c.pk for c in self.carts], status=CartStatus.ORDERED):
+            assert Order.objects.filter(cart_id=cart.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_random_sequences_keep_the_lifecycle_invariants(site, shop, cart_settings):
+    CartLifecycleMachine.site = site
+    CartLifecycleMachine.shop = shop
+    CartLifecycleMachine.cart_settings = cart_settings
+    run_state_machine_as_test(
+        CartLifecycleMachine,
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+            database=None,
+        ),
+    )

@@ -99,11 +99,6 @@ def test_queries_per_batch_do_not_grow_with_the_batch_size(no_paypal_reconcile, 
     assert hundred[1] == (1 if connection.vendor == "postgresql" else 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lifecycle.lock_stale_checkouts loads cart.user once per cart for the audit label "
-    "(str(cart) in _bulk_log); fix: select_related('user') on the carts it re-reads",
-)
 def test_queries_per_batch_do_not_grow_for_carts_of_registered_shoppers(no_paypal_reconcile, site, django_user_model):
     shopper = django_user_model.objects.create_user("shopper", "s@example.com", "x")
     ten, hundred = _sweep_query_profile(site, 10, shopper), _sweep_query_profile(site, 100, shopper)

@@ -529,7 +529,9 @@ def lock_stale_checkouts(now=None, batch_size=200, cart_ids=None):
                 updated_at=now,
                 version=models.F("version") + 1,
             )
-            carts = list(Cart.objects.filter(pk__in=batch, status=CartStatus.LOCKED, locked_at=now))
+            carts = list(
+                Cart.objects.filter(pk__in=batch, status=CartStatus.LOCKED, locked_at=now).select_related("user")
+            )
             _bulk_log(carts, LOG_LOCK, {"reason": LockReason.NO_RETURN}, now)
             locked_total += len(carts)
             for cart in carts:

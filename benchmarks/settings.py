@@ -1,0 +1,13 @@
+"""The example site's settings, pointed at the benchmark's PostgreSQL and stripped of noise.
+
+``DEBUG`` is off (the numbers are for production code paths); query capture does not need it.
+Passwords hash with MD5 only because the benchmark creates users, never logs them in by password.
+"""
+
+from example_site.settings import *  # noqa: F401,F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}

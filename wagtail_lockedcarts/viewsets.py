@@ -36,6 +36,8 @@ class CartViewSet(SnippetViewSet):
     url_namespace = admin_carts.CART_NAMESPACE
     inspect_view_enabled = True
     copy_view_enabled = False
+    # Carts and orders reference no content; indexing them would only add work to every save.
+    add_to_reference_index = False
     list_per_page = 25
     ordering = "-locked_at"
 
@@ -134,6 +136,7 @@ class OrderViewSet(SnippetViewSet):
     url_namespace = admin_orders.ORDER_NAMESPACE
     inspect_view_enabled = True
     copy_view_enabled = False
+    add_to_reference_index = False
     list_per_page = 25
     ordering = "-created_at"
 

@@ -15,7 +15,14 @@ from .helpers import CartButtonHelper, CartPermissionHelper, OrderButtonHelper, 
 from .views import CartEditView, CartInspectView, OrderInspectView, ProtectedHistoryView
 
 
-class CartModelAdmin(ModelAdmin):
+class NotIndexedModelAdmin(ModelAdmin):
+    """Carts and orders reference no content: keep them out of Wagtail's reference index."""
+
+    def register_indexing(self):
+        pass
+
+
+class CartModelAdmin(NotIndexedModelAdmin):
     model = Cart
     menu_label = _("Cart Management")
     menu_icon = "lock"
@@ -58,7 +65,7 @@ class CartModelAdmin(ModelAdmin):
         return obj.masked_card
 
 
-class OrderModelAdmin(ModelAdmin):
+class OrderModelAdmin(NotIndexedModelAdmin):
     model = Order
     menu_label = _("Orders")
     menu_icon = "clipboard-list"

@@ -268,6 +268,7 @@ def test_two_threads_racing_send_one_email_per_site(postgres, notify_settings, o
 # failures are retried, once
 
 
+@pytest.mark.slow
 def test_smtp_refusal_releases_the_claim_and_a_later_run_sends_once(notify_settings, make_cart, smtp_server, settings):
     make_cart(status=CartStatus.LOCKED)
     refusing = smtp_server(refuse=True)
@@ -334,3 +335,19 @@ def test_send_digest_force_sends_again_and_before_the_hour(notify_settings, make
     assert send_digest(notify_settings.site, now=early.replace(hour=23)).status == DigestStatus.ALREADY_CLAIMED
     assert len(mail.outbox) == 2
     assert DigestRun.objects.count() == 1
+
+
+def test_a_project_can_override_the_templates(notify_settings, make_cart, settings, tmp_path):
+    emails = tmp_path / "wagtail_lockedcarts" / "emails"
+    emails.mkdir(parents=True)
+    (emails / "daily_notification_subject.txt").write_text("{{ site_name }} needs you ({{ digest.total }})")
+    (emails / "daily_notification.txt").write_text("{% for s in sections %}{{ s.key }}={{ s.count }};{% endfor %}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    make_cart(status=CartStatus.LOCKED)
+
+    send_due_digests()
+
+    (message,) = mail.outbox
+    assert message.subject == "localhost needs you (1)"
+    assert message.body == "locked=1;stale=0;on_hold=0;not_confirmed=0;"
+    assert "Locked carts" in html_of(message)  # the package's HTML template still applies

@@ -175,7 +175,16 @@ def _age(since, now):
 
 
 def build_digest(site, now=None, date=None, site_settings=None):
-    """Collect what needs attention on ``site`` right now (fixed number of queries)."""
+    """Collect what needs attention on ``site`` right now (fixed number of queries).
+
+    Labels are made in ``settings.LANGUAGE_CODE`` whatever language the caller has active
+    (a worker, a cron job and an admin's request must produce the same e-mail).
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _build_digest(site, now, date, site_settings)
+
+
+def _build_digest(site, now, date, site_settings):
     now = now or timezone.now()
     date = date or local_now(now).date()
     site_settings = site_settings or LockedCartSettings.for_site(site)

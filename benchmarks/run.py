@@ -6,7 +6,8 @@ is then ``EXPLAIN``-ed on the same database. What matters is the ratio large/sma
 run: close to 1 means the operation does not grow with the shop's history.
 
 Environment: ``BENCH_SMALL`` (10000), ``BENCH_LARGE`` (1000000), ``BENCH_REPEAT`` (15),
-``BENCH_REPEAT_SLOW`` (7, for the background jobs), ``BENCH_OUT`` (benchmarks/results/latest.md).
+``BENCH_REPEAT_SLOW`` (7, for the background jobs), ``BENCH_OUT`` (benchmarks/results/latest.md),
+``BENCH_PROPOSALS`` (1; 0 skips timing the proposed fixes of :mod:`benchmarks.proposals`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -42,6 +43,7 @@ LARGE = int(os.environ.get("BENCH_LARGE", 1_000_000))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 15))
 REPEAT_SLOW = int(os.environ.get("BENCH_REPEAT_SLOW", 7))
 OUT = os.environ.get("BENCH_OUT", os.path.join(os.path.dirname(__file__), "results", "latest.md"))
+TIME_CAP = float(os.environ.get("BENCH_TIME_CAP", 30))  # seconds of timed runs per measurement
 RATIO_FLAG = 3.0
 BIG_TABLES = {fill.CART: "cart", fill.LINE: "cartline", fill.ORDER: "order"}
 OUR_PREFIX = "wagtail_lockedcarts_"
@@ -154,6 +156,7 @@ class Result:
     our_queries: int
     scans: list = field(default_factory=list)  # (node, relation, index) on our tables, all queries
     main: dict = field(default_factory=dict)  # the costliest query on our tables
+    runs: int = 0
 
 
 def _ok(status=200, contains=None):
@@ -262,28 +265,53 @@ def _once(m, capture=False):
             m.teardown()
 
 
-def measure(m):
-    for _ in range(2):
-        value, _q, _t = _once(m)
+def use_database(wrapper):
+    """Make ``wrapper`` Django's default connection (both stay open: no reconnect in a timing)."""
+    connections["default"] = wrapper
+    wrapper.ensure_connection()
+
+
+def measure(m, databases):
+    """Measure ``m`` on every database, interleaving the timed runs.
+
+    Runs alternate small/large (order swapped every round), so a burst of load from other
+    processes on a shared machine hits both sizes alike instead of skewing the ratio. A slow
+    measurement stops after ``TIME_CAP`` seconds of timed runs (at least three rounds).
+    """
+    captured, values, times = {}, {}, {size: [] for size in databases}
+    for size, db in databases.items():
+        use_database(db)
+        for _ in range(2):
+            value, _q, _t = _once(m)
+            if m.check:
+                m.check(value)
+        _value, captured[size], _t = _once(m, capture=True)
+    began = time.perf_counter()
+    order = list(databases)
+    for round_ in range(m.repeat):
+        for size in order if round_ % 2 == 0 else reversed(order):
+            use_database(databases[size])
+            values[size], _q, elapsed = _once(m)
+            times[size].append(elapsed * 1000)
+        if round_ >= 2 and time.perf_counter() - began > TIME_CAP:
+            break
+    results = {}
+    for size, db in databases.items():
+        use_database(db)
         if m.check:
-            m.check(value)
-    value, captured, _t = _once(m, capture=True)
-    times = []
-    for _ in range(m.repeat):
-        value, _q, elapsed = _once(m)
-        times.append(elapsed * 1000)
-    if m.check:
-        m.check(value)
-    ours = [q["sql"] for q in captured if OUR_PREFIX in q["sql"]]
-    scans, main = explain_all(ours)
-    return Result(
-        median_ms=statistics.median(times),
-        min_ms=min(times),
-        queries=len(captured),
-        our_queries=len(ours),
-        scans=scans,
-        main=main,
-    )
+            m.check(values[size])
+        ours = [q["sql"] for q in captured[size] if OUR_PREFIX in q["sql"]]
+        scans, main = explain_all(ours)
+        results[size] = Result(
+            median_ms=statistics.median(times[size]),
+            min_ms=min(times[size]),
+            queries=len(captured[size]),
+            our_queries=len(ours),
+            scans=scans,
+            main=main,
+            runs=len(times[size]),
+        )
+    return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,19 +418,25 @@ def fmt_size(n):
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
-def render(results, ms, facts, sizes, phases, total_seconds):
+def proposals_note(phase):
+    return f", proposals in {phase['proposals_s']:.1f} s" if "proposals_s" in phase else ""
+
+
+def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
     small, large = sizes
     s, l = fmt_size(small), fmt_size(large)
     lines = [
         "# Benchmark results",
         "",
         f"Generated by `make benchmark` on {timezone.now():%Y-%m-%d %H:%M} UTC. "
-        f"Carts: **{s}** vs **{l}**; median of {REPEAT} runs ({REPEAT_SLOW} for background jobs) "
-        "after 2 warm-ups. The ratio is what travels between machines; absolute times are this machine's.",
+        f"Carts: **{s}** vs **{l}** in two databases (the large one a copy of the small one plus history); "
+        f"median of up to {REPEAT} runs ({REPEAT_SLOW} for background jobs, fewer when a measurement "
+        f"exceeds {TIME_CAP:g} s) after 2 warm-ups, small and large runs interleaved. The ratio is what "
+        "travels between machines; absolute times are this machine's.",
         "",
         "| | Measurement | median " + s + " (ms) | median " + l + " (ms) | ratio " + l + "/" + s
-        + " | queries " + s + " / " + l + " (on our tables) | scans on our tables at " + l + " | flags |",
-        "|---|---|---:|---:|---:|---|---|---|",
+        + " | runs | queries " + s + " / " + l + " (on our tables) | scans on our tables at " + l + " | flags |",
+        "|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     findings = []
     for m in ms:
@@ -421,7 +455,7 @@ def render(results, ms, facts, sizes, phases, total_seconds):
         if flags and any(f.startswith("⚠") for f in flags):
             findings.append((m, a, b, ratio, flags))
         lines.append(
-            f"| {m.key} | {m.label} | {a.median_ms:.1f} | {b.median_ms:.1f} | **{ratio:.2f}** | "
+            f"| {m.key} | {m.label} | {a.median_ms:.1f} | {b.median_ms:.1f} | **{ratio:.2f}** | {a.runs} | "
             f"{a.queries} ({a.our_queries}) / {b.queries} ({b.our_queries}) | {describe_scans(b)} | "
             f"{'; '.join(flags) or 'ok'} |"
         )
@@ -452,6 +486,16 @@ def render(results, ms, facts, sizes, phases, total_seconds):
         timing = f"{b.main['ms']:.2f} ms at {l}, {a.main.get('ms', 0):.2f} ms at {s}" if b.main["ms"] >= 0 else "write, planned only"
         nodes = ", ".join(f"{n} on {r.replace(OUR_PREFIX, '')}" + (f" using {i}" if i else "") for n, r, i in b.main["nodes"]) or b.main["top"]
         lines += [f"- **{m.key}** query #{b.main['n']} ({timing}): {nodes}", f"  `{sql}`"]
+    if proposal_lines:
+        lines += [
+            "",
+            "## Proposed fixes, measured (at " + l + ")",
+            "",
+            "The flagged query next to the query a fix would run (benchmarks/proposals.py), same data, "
+            "same result checked; indexes created in the throwaway database for the measurement only.",
+            "",
+            *proposal_lines,
+        ]
     lines += ["", "## Data", ""]
     for size in sizes:
         facts_size = phases[size]["tables"]
@@ -459,8 +503,11 @@ def render(results, ms, facts, sizes, phases, total_seconds):
             f"{name.replace(OUR_PREFIX, '')}: {count:,} rows ({disk})"
             for name, (count, disk) in ((k, v) for k, v in facts_size.items() if k != "statuses")
         )
-        lines.append(f"- **{fmt_size(size)}** — {rows}; cart statuses {facts_size['statuses']}; filled in {phases[size]['fill_s']:.1f} s, measured in {phases[size]['measure_s']:.1f} s.")
+        lines.append(f"- **{fmt_size(size)}** — {rows}; cart statuses {facts_size['statuses']}; filled in {phases[size]['fill_s']:.1f} s.")
+    phase = phases[sizes[1]]
     lines += [
+        f"- Both sizes measured together in {phase['measure_s']:.1f} s{proposals_note(phase)}; "
+        f"1-min load average up to {phase['load']:.1f} on {os.cpu_count()} CPUs (the machine is shared).",
         f"- Fixed backlog at both sizes: {fill.LOCKED} locked, {fill.AWAITING} awaiting payment, {fill.SWEEP} stale checkouts, "
         f"{fill.ON_HOLD} orders on hold, {fill.NOT_CONFIRMED} submitted but not confirmed (see benchmarks/fill.py).",
         "",
@@ -473,33 +520,76 @@ def render(results, ms, facts, sizes, phases, total_seconds):
     return "\n".join(lines)
 
 
+def grow(world, size, added):
+    """Add history until the default database holds ``size`` carts; VACUUM ANALYZE."""
+    from wagtail_lockedcarts.models import Cart
+
+    start = time.time()
+    log(f"filling to {size:,} carts")
+    missing = size - Cart.objects.count()
+    if missing > 0:
+        fill.add_history(world.site.pk, [p.pk for p in world.products], added + 1, missing)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    phase = {"fill_s": time.time() - start, "tables": fill.table_facts()}
+    log(f"{phase['tables'][fill.CART][0]:,} carts in {phase['fill_s']:.1f} s")
+    return max(missing, 0), phase
+
+
+def clone_database(source, target):
+    """``CREATE DATABASE target TEMPLATE source``: the large data set starts as an exact copy of
+    the small one (same ids, sessions, backlog), so the two differ only in history."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    connection.close()
+    params = {k: v for k, v in params.items() if k in ("host", "port", "user", "password")}
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{target}"')
+        admin.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+    settings_dict = {**connections.settings["default"], "NAME": target}
+    return connections["default"].__class__(settings_dict, "default")
+
+
 def main():
     log(f"migrating ({settings.DATABASES['default']['NAME']})")
     call_command("migrate", verbosity=0, interactive=False)
     world = build_world()
     ms = measurements(world)
-    results, phases = {}, {}
-    added = 0
-    for size in (SMALL, LARGE):
-        start = time.time()
-        log(f"filling to {size:,} carts")
-        from wagtail_lockedcarts.models import Cart
+    phases = {}
+    small_db = connections["default"]
+    added, phases[SMALL] = grow(world, SMALL, 0)
+    small_name = small_db.settings_dict["NAME"]
+    large_db = clone_database(small_name, f"{small_name}_large")
+    use_database(large_db)
+    _added, phases[LARGE] = grow(world, LARGE, added)
+    databases = {SMALL: small_db, LARGE: large_db}
+    log("measuring both sizes, interleaved")
+    results = {SMALL: {}, LARGE: {}}
+    began, load = time.time(), os.getloadavg()[0]
+    for m in ms:
+        pair = measure(m, databases)
+        load = max(load, os.getloadavg()[0])
+        for size, r in pair.items():
+            results[size][m.key] = r
+        a, b = pair[SMALL], pair[LARGE]
+        log(
+            f"  {m.key} {a.median_ms:8.2f} ms -> {b.median_ms:8.2f} ms  x{b.median_ms / a.median_ms:5.2f}  "
+            f"{a.runs} runs  {a.queries}/{b.queries} queries ({a.our_queries}/{b.our_queries} ours)  {describe_scans(b)}"
+        )
+    for size in databases:
+        phases[size]["measure_s"] = time.time() - began
+        phases[size]["load"] = load
+    use_database(large_db)
+    proposal_lines = []
+    if os.environ.get("BENCH_PROPOSALS", "1") != "0":
+        from benchmarks import proposals
 
-        missing = size - Cart.objects.count()
-        if missing > 0:
-            fill.add_history(world.site.pk, [p.pk for p in world.products], added + 1, missing)
-            added += missing
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE" if connection.get_autocommit() else "ANALYZE")
-        filled = time.time()
-        phases[size] = {"fill_s": filled - start, "tables": fill.table_facts()}
-        log(f"{phases[size]['tables'][fill.CART][0]:,} carts; measuring")
-        results[size] = {}
-        for m in ms:
-            results[size][m.key] = r = measure(m)
-            log(f"  {m.key} {r.median_ms:8.2f} ms  {r.queries:3d} queries ({r.our_queries} ours)  {describe_scans(r)}")
-        phases[size]["measure_s"] = time.time() - filled
-    report = render(results, ms, machine_facts(), (SMALL, LARGE), phases, time.time() - T0)
+        log("proposed fixes")
+        start = time.time()
+        proposal_lines = proposals.run(world.site, world.locked_paypal_id, explain, log)
+        phases[LARGE]["proposals_s"] = time.time() - start
+    report = render(results, ms, machine_facts(), (SMALL, LARGE), phases, time.time() - T0, proposal_lines)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as handle:
         handle.write(report)

@@ -14,11 +14,12 @@ class WagtailLockedCartsConfig(AppConfig):
 
         from . import checks  # noqa: F401  (registers system checks)
         from .models import Cart
-        from .permissions import CartPermissionPolicy
+        from .permissions import CartPermissionPolicy, register_order_policy
         from .schedules import connect_post_migrate
         from .shopper import merge_guest_cart_on_login
 
         # Registered here, before wagtail_hooks registers the snippet (Wagtail 8 ordering rule).
         register_permission_policy(Cart, CartPermissionPolicy(Cart))
+        register_order_policy()
         connect_post_migrate(self)
         user_logged_in.connect(merge_guest_cart_on_login, dispatch_uid="wagtail_lockedcarts.merge_cart")

@@ -22,6 +22,8 @@ DEFAULTS = {
     "SEND_EMPTY_DIGEST": False,
     "WEBHOOK_MAX_BYTES": 64 * 1024,
     "DASHBOARD_PANEL_ITEMS": 5,
+    # With the wagtail_lockedcarts.modeladmin sub-app: False = the site registers the ModelAdmins.
+    "MODELADMIN_REGISTER": True,
     "PAYPAL": {},
 }
 

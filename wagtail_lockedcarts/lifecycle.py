@@ -255,6 +255,27 @@ def merge_carts(source, target):
     return target
 
 
+CUSTOMER_FIELDS = ("customer_name", "customer_email")
+
+
+def update_customer(cart, user=None, **changes):
+    """An editor corrects who an open cart belongs to (name, e-mail — nothing else).
+
+    Guarded by status like every write here, so it can never overwrite a status a checkout set
+    while the editor had the form open. Logged as ``wagtail.edit``.
+    """
+    unknown = set(changes) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValueError(f"not customer fields: {sorted(unknown)}")
+    with transaction.atomic():
+        won = Cart.objects.filter(pk=cart.pk, status=CartStatus.OPEN).update(updated_at=timezone.now(), **changes)
+        if not won:
+            raise InvalidTransition(_("The cart left the open state while you edited it; nothing was saved."))
+        cart.refresh_from_db()
+        log(instance=cart, action="wagtail.edit", user=user, content_changed=True)
+    return cart
+
+
 # --------------------------------------------------------------------------------------------
 # checkout
 

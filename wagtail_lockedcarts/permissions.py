@@ -92,8 +92,9 @@ class OrderPermissionPolicy(ModelPermissionPolicy):
 
 
 def register_order_policy():
-    """Register :class:`OrderPermissionPolicy` unless something already did (idempotent, so
-    either ``AppConfig.ready`` or the top of ``wagtail_hooks`` may call it)."""
+    """Register :class:`OrderPermissionPolicy` (from ``AppConfig.ready``, before the snippet
+    viewsets exist: Wagtail 8 refuses a custom policy once a fallback one was created).
+    Idempotent."""
     from wagtail.permissions import policy_registry, register_permission_policy
 
     from .models import Order

@@ -31,11 +31,11 @@ def resolve_model_product(key):
         label, pk = str(key).rsplit(":", 1)
         model = apps.get_model(label)
     except (ValueError, LookupError):
-        raise ProductNotFound()
+        raise ProductNotFound() from None
     try:
         instance = model._default_manager.get(pk=pk)
     except (model.DoesNotExist, ValueError, ValidationError):
-        raise ProductNotFound()
+        raise ProductNotFound() from None
     if getattr(instance, "live", True) is False:
         raise ProductNotFound()
     if hasattr(instance, "get_cart_product_info"):

@@ -1,23 +1,16 @@
 """Wagtail registrations only: each function is small and delegates to the module it names."""
 
 from wagtail import hooks
+from wagtail.snippets.models import register_snippet
 
-from .permissions import register_order_policy
-
-# Before register_snippet: Wagtail 8 refuses a custom policy once a fallback one exists.
-# (The cart policy is registered in AppConfig.ready.)
-register_order_policy()
-
-from wagtail.snippets.models import register_snippet  # noqa: E402
-
-from .bulk_actions import (  # noqa: E402
+from .bulk_actions import (
     CheckPayPalBulkAction,
     DeleteCartsBulkAction,
     UnlockCartsBulkAction,
 )
-from .components import LockedCartsPanel, LockedCartsSummaryItem  # noqa: E402
-from .log_actions import register_log_actions  # noqa: E402
-from .viewsets import CartViewSet, OrderViewSet  # noqa: E402
+from .components import LockedCartsPanel, LockedCartsSummaryItem
+from .log_actions import register_log_actions
+from .viewsets import CartViewSet, OrderViewSet
 
 register_snippet(CartViewSet)
 register_snippet(OrderViewSet)

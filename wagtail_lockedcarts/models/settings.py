@@ -24,7 +24,7 @@ def validate_recipients(value):
                 _("%(address)s is not a valid e-mail address."),
                 code="invalid_recipient",
                 params={"address": address},
-            )
+            ) from None
 
 
 @register_setting(icon="lock")

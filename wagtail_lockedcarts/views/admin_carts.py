@@ -4,12 +4,11 @@ action views. Each action is a thin :class:`~.admin.ObjectActionView` around one
 from decimal import Decimal
 
 from django.contrib.admin.utils import quote
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
@@ -17,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import TitleColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
-from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import (
     DeleteView,
     EditView,
@@ -80,16 +78,7 @@ def admin_cart_queryset(queryset=None):
 
 
 def save_cart_customer_fields(instance, user, fields=EDITABLE_CART_FIELDS):
-    """Write only the customer fields, and only while the cart is still open: a full ``save()``
-    could overwrite a status the shopper's checkout set meanwhile. Logged as ``wagtail.edit``."""
-    changes = {name: getattr(instance, name) for name in fields}
-    with transaction.atomic():
-        won = Cart.objects.filter(pk=instance.pk, status=CartStatus.OPEN).update(updated_at=timezone.now(), **changes)
-        if not won:
-            raise InvalidTransition(_("The cart left the open state while you edited it; nothing was saved."))
-        instance.refresh_from_db()
-        log(instance=instance, action="wagtail.edit", user=user, content_changed=True)
-    return instance
+    return lifecycle.update_customer(instance, user, **{name: getattr(instance, name) for name in fields})
 
 
 def format_total(cart):

@@ -62,4 +62,4 @@ class Command(BaseCommand):
         try:
             return date_type.fromisoformat(value)
         except ValueError:
-            raise CommandError(f"--date must look like 2026-11-26, not {value!r}.")
+            raise CommandError(f"--date must look like 2026-11-26, not {value!r}.") from None

@@ -210,3 +210,16 @@ def table_facts():
         cursor.execute(f"SELECT status, count(*) FROM {CART} GROUP BY status ORDER BY status")
         facts["statuses"] = dict(cursor.fetchall())
     return facts
+
+
+def index_usage():
+    """Size and number of scans of every index on the cart table, read from a fresh connection
+    (closing the benchmark's connection flushes its pending statistics)."""
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT indexrelname, pg_size_pretty(pg_relation_size(indexrelid)), idx_scan
+               FROM pg_stat_user_indexes WHERE relname = %s ORDER BY indexrelname""",
+            [CART],
+        )
+        return cursor.fetchall()

@@ -496,6 +496,19 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
             "",
             *proposal_lines,
         ]
+    if phases[large].get("indexes"):
+        lines += [
+            "",
+            f"## Indexes on the cart table at {l}",
+            "",
+            "Scans counted by PostgreSQL in the large database over the whole run (fill, measurements, "
+            "EXPLAIN ANALYZE; proposals' own indexes dropped). An index nobody scans still costs every cart "
+            "INSERT/UPDATE.",
+            "",
+            "| index | size | scans |",
+            "|---|---:|---:|",
+            *(f"| {name} | {size} | {scans:,} |" for name, size, scans in phases[large]["indexes"]),
+        ]
     lines += ["", "## Data", ""]
     for size in sizes:
         facts_size = phases[size]["tables"]
@@ -589,6 +602,7 @@ def main():
         start = time.time()
         proposal_lines = proposals.run(world.site, world.locked_paypal_id, explain, log)
         phases[LARGE]["proposals_s"] = time.time() - start
+    phases[LARGE]["indexes"] = fill.index_usage()
     report = render(results, ms, machine_facts(), (SMALL, LARGE), phases, time.time() - T0, proposal_lines)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as handle:

@@ -44,13 +44,27 @@ ADMIN_PASSWORD = "password"  # the conftest ``superuser`` fixture's password
 FAILURE_SCREENSHOTS = Path(os.environ.get("LOCKEDCARTS_BROWSER_ARTIFACTS", "/tmp/lockedcarts-browser"))
 
 
+def chromium_available():
+    return os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
+
+
 def chromium_or_skip():
-    if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
+    if chromium_available():
         return CHROMIUM
     message = f"Chromium not found at {CHROMIUM} (set LOCKEDCARTS_CHROMIUM)"
     if os.environ.get("LOCKEDCARTS_REQUIRE_ALL") == "1":
         pytest.fail(message + " and LOCKEDCARTS_REQUIRE_ALL=1")
     pytest.skip(message)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium, skip browser tests before their fixtures build a test database."""
+    if chromium_available() or os.environ.get("LOCKEDCARTS_REQUIRE_ALL") == "1":
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (set LOCKEDCARTS_CHROMIUM)")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +108,8 @@ def new_context(browser, request):
         return context
 
     yield factory
+    from playwright.sync_api import Error as PlaywrightError
+
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     for number, context in enumerate(contexts):
         if failed:
@@ -102,8 +118,8 @@ def new_context(browser, request):
                 name = f"{request.node.name}-{number}-{page_number}.png".replace("/", "_")
                 try:
                     page.screenshot(path=str(FAILURE_SCREENSHOTS / name), full_page=True)
-                except Exception:  # a crashed page must not hide the test's own failure
-                    pass
+                except PlaywrightError as error:  # a crashed page must not hide the test's own failure
+                    print(f"no screenshot of {name}: {error}")
         context.close()
 
 

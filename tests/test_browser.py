@@ -9,6 +9,7 @@ fixture's manual delivery), so only what the browser does drives the carts.
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures_browser import admin_login
 from wagtail_lockedcarts.models import Cart, CartStatus, LockReason, Order
@@ -27,11 +28,16 @@ def shop_url(live_server, shop):
     return live_server.url + shop[0].get_parent().url
 
 
+def submit(page, button):
+    """Click a form's submit button and wait for the page it leads to (often the same URL)."""
+    with page.expect_navigation():
+        button.click()
+
+
 def add_first_product(page, live_server, shop):
     page.goto(shop_url(live_server, shop))
     card = page.locator(".product-card", has_text=shop[0].title)
-    card.get_by_role("button", name="Add to cart").click()
-    page.wait_for_load_state()
+    submit(page, card.get_by_role("button", name="Add to cart"))
 
 
 def pay_on_paypal(page, live_server, button):
@@ -72,7 +78,7 @@ def test_shopper_pays_and_the_admin_sees_the_order(new_context, live_server, pay
     admin.get_by_role("link", name="Orders", exact=True).click()
     admin.wait_for_url(re.compile(r"/admin/lockedcarts/orders/"))
     row = admin.locator("table.listing tbody tr").filter(has_text="12.50")
-    assert row.count() == 1
+    expect(row).to_have_count(1)
     order.refresh_from_db()
     assert order.get_status_display().lower() in row.inner_text().lower()
     assert f"Order {order.pk}" in row.inner_text() and "buyer@example.com" in row.inner_text()
@@ -120,14 +126,13 @@ def test_a_locked_cart_resolved_by_an_admin_frees_the_shoppers_same_browser(
     admin.get_by_label("Locked Carts").check()
     admin.wait_for_url(re.compile(r"cart_filter=locked"))
     rows = admin.locator("table.listing tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     rows.first.get_by_role("link", name=cart.customer_label).click()
     admin.wait_for_url(re.compile(rf"/admin/lockedcarts/carts/inspect/{cart.pk}/"))
     assert "12.50" in admin.locator("main").inner_text()
     admin.get_by_role("link", name=action, exact=True).first.click()
     assert admin.locator("h1").inner_text().strip().startswith(action)
-    admin.get_by_role("button", name=confirm_label).click()
-    admin.wait_for_load_state()
+    submit(admin, admin.get_by_role("button", name=confirm_label))
     order = Order.objects.filter(cart_id=cart.pk).first()
     expected_admin = admin_message.format(order=order.pk if order else "", cart=cart.pk)
     assert any(expected_admin in text for text in admin.locator(".messages").all_inner_texts())
@@ -166,6 +171,6 @@ def test_dashboard_shows_locked_carts_first_and_links_to_the_filtered_listing(
     summary_items.first.get_by_role("link").click()
     admin.wait_for_url(re.compile(r"/admin/lockedcarts/carts/\?cart_filter=locked$"))
     listing = admin.locator("table.listing tbody")
-    assert listing.locator("tr").count() == 1
+    expect(listing.locator("tr")).to_have_count(1)
     assert "Carol Pending" in listing.inner_text()
     assert f"/admin/lockedcarts/carts/inspect/{locked.pk}/" in listing.inner_html()

@@ -484,7 +484,10 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
         if len(sql) > 600:
             sql = sql[:600] + " …"
         timing = f"{b.main['ms']:.2f} ms at {l}, {a.main.get('ms', 0):.2f} ms at {s}" if b.main["ms"] >= 0 else "write, planned only"
-        nodes = ", ".join(f"{n} on {r.replace(OUR_PREFIX, '')}" + (f" using {i}" if i else "") for n, r, i in b.main["nodes"]) or b.main["top"]
+        nodes = ", ".join(
+            f"{n}" + (f" on {r.replace(OUR_PREFIX, '')}" if r else "") + (f" using {i}" if i else "")
+            for n, r, i in b.main["nodes"]
+        ) or b.main["top"]
         lines += [f"- **{m.key}** query #{b.main['n']} ({timing}): {nodes}", f"  `{sql}`"]
     if proposal_lines:
         lines += [

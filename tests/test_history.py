@@ -71,7 +71,7 @@ def test_deleted_cart_stays_in_site_history_with_its_snapshot(admin_client, supe
     cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 2), (2, 1)], customer_name="Gone Gina")
     admin_client.post(f"{CARTS}delete-cart/{cart.pk}/")
     html = site_history(admin_client)
-    assert "Cart deleted (34.99 EUR, 2 line(s))" in html
+    assert "Cart deleted (34.99 EUR, 2 lines)" in html
     assert "Gone Gina" in html
 
 

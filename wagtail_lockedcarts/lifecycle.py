@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry, Site
 
@@ -63,7 +64,7 @@ class PaymentOutcome(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     PENDING = "pending", _("Pending")
     DECLINED = "declined", _("Declined")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("payment", "Cancelled")
     UNKNOWN = "unknown", _("No definitive answer")
 
 

@@ -1,22 +1,14 @@
 """Readable labels for the audit-log actions :mod:`lifecycle` writes."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.log_actions import LogFormatter
 
-from .models import LockReason, OrderStatus
+from .models import LOCK_REASON_IN_SENTENCE, OrderStatus
 
 
-def _reason_label(value):
-    try:
-        return LockReason(value).label
-    except ValueError:
-        return value or ""
-
-
-def _inline(label):
-    """A label used mid-sentence: lower-case the first letter only (keeps "PayPal")."""
-    text = str(label)
-    return text[:1].lower() + text[1:]
+def _reason_in_sentence(value):
+    return LOCK_REASON_IN_SENTENCE.get(value, value or "")
 
 
 class LockFormatter(LogFormatter):
@@ -25,7 +17,7 @@ class LockFormatter(LogFormatter):
     def format_message(self, log_entry):
         reason = (log_entry.data or {}).get("reason")
         if reason:
-            return _("Cart locked: %(reason)s") % {"reason": _inline(_reason_label(reason))}
+            return _("Cart locked: %(reason)s") % {"reason": _reason_in_sentence(reason)}
         return _("Cart locked")
 
 
@@ -50,7 +42,7 @@ class ReconcileFormatter(LogFormatter):
         if data.get("paypal_outcome"):
             return _("PayPal answered %(outcome)s: cart open again") % {"outcome": data["paypal_outcome"]}
         if data.get("lock_reason"):
-            return _("PayPal checked: %(reason)s") % {"reason": _inline(_reason_label(data["lock_reason"]))}
+            return _("PayPal checked: %(reason)s") % {"reason": _reason_in_sentence(data["lock_reason"])}
         summary = data.get("summary")
         return _("Checked with PayPal: %(summary)s") % {"summary": summary} if summary else _("Checked with PayPal")
 
@@ -61,10 +53,15 @@ class DeleteFormatter(LogFormatter):
     def format_message(self, log_entry):
         data = log_entry.data or {}
         if data.get("total"):
-            return _("Cart deleted (%(total)s %(currency)s, %(lines)s line(s))") % {
+            lines = len(data.get("lines", []))
+            return ngettext(
+                "Cart deleted (%(total)s %(currency)s, %(lines)s line)",
+                "Cart deleted (%(total)s %(currency)s, %(lines)s lines)",
+                lines,
+            ) % {
                 "total": data["total"],
                 "currency": data.get("currency", ""),
-                "lines": len(data.get("lines", [])),
+                "lines": lines,
             }
         return _("Cart deleted")
 

@@ -42,7 +42,7 @@ from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -167,7 +167,7 @@ def _site_filter(site):
 
 
 def _money(amount, currency):
-    return f"{amount:.2f} {currency}" if amount is not None else ""
+    return f"{number_format(amount, 2)} {currency}" if amount is not None else ""
 
 
 def _age(since, now):

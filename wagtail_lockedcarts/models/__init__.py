@@ -1,4 +1,4 @@
-from .carts import Cart, CartLine, CartQuerySet, CartStatus, LockReason
+from .carts import LOCK_REASON_IN_SENTENCE, STATUS_IN_SENTENCE, Cart, CartLine, CartQuerySet, CartStatus, LockReason
 from .orders import Order, OrderLine, OrderStatus
 from .payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
 from .notifications import DigestRun
@@ -10,6 +10,8 @@ __all__ = [
     "CartQuerySet",
     "CartStatus",
     "LockReason",
+    "LOCK_REASON_IN_SENTENCE",
+    "STATUS_IN_SENTENCE",
     "Order",
     "OrderLine",
     "OrderStatus",

@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .validators import card_constraints, currency_code_validator, validate_card_brand, validate_last4
 
@@ -21,6 +22,22 @@ class LockReason(models.TextChoices):
     NO_RETURN = "no_return", _("No return from PayPal")
     AMOUNT_MISMATCH = "amount_mismatch", _("Amount mismatch")
     SUPERSEDED_PAYMENT = "superseded_payment", _("Paid for an earlier checkout")
+
+
+#: The same labels inside a sentence ("Cart locked: pending payment"): separate msgids, so each
+#: language decides its own capitalisation instead of code lower-casing a translation.
+STATUS_IN_SENTENCE = {
+    CartStatus.OPEN: pgettext_lazy("in a sentence", "open"),
+    CartStatus.AWAITING_PAYMENT: pgettext_lazy("in a sentence", "awaiting payment"),
+    CartStatus.LOCKED: pgettext_lazy("in a sentence", "locked"),
+    CartStatus.ORDERED: pgettext_lazy("in a sentence", "ordered"),
+}
+LOCK_REASON_IN_SENTENCE = {
+    LockReason.PENDING_PAYMENT: pgettext_lazy("in a sentence", "pending payment"),
+    LockReason.NO_RETURN: pgettext_lazy("in a sentence", "no return from PayPal"),
+    LockReason.AMOUNT_MISMATCH: pgettext_lazy("in a sentence", "amount mismatch"),
+    LockReason.SUPERSEDED_PAYMENT: pgettext_lazy("in a sentence", "paid for an earlier checkout"),
+}
 
 
 class CartQuerySet(models.QuerySet):
@@ -137,6 +154,14 @@ class Cart(models.Model):
         if self.user_id and self.user:
             return self.user.get_full_name() or self.user.get_username()
         return self.customer_email or self.payer_email or _("Guest")
+
+    @property
+    def state_in_sentence(self):
+        """"locked – pending payment", for messages that mention the cart's state mid-sentence."""
+        state = str(STATUS_IN_SENTENCE.get(self.status, self.status))
+        if self.status == CartStatus.LOCKED and self.lock_reason:
+            state = f"{state} – {LOCK_REASON_IN_SENTENCE.get(self.lock_reason, self.lock_reason)}"
+        return state
 
     @property
     def is_editable(self):

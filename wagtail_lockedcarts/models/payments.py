@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .validators import currency_code_validator
 
@@ -12,7 +13,7 @@ class PaymentAttemptStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     PENDING = "pending", _("Pending")
     DECLINED = "declined", _("Declined")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("payment", "Cancelled")
     FAILED = "failed", _("Failed to start")
     UNKNOWN = "unknown", _("Unknown")
 

@@ -218,11 +218,8 @@ def _summary(report):
         parts.append(report.reason)
     cart = report.cart
     if cart is not None:
-        state = cart.get_status_display()
-        if cart.lock_reason and cart.status == CartStatus.LOCKED:
-            state = f"{state} – {cart.get_lock_reason_display()}"
         verb = _("cart now %(state)s") if report.changed else _("cart unchanged (%(state)s)")
-        parts.append(str(verb % {"state": str(state).lower()}))
+        parts.append(str(verb % {"state": cart.state_in_sentence}))
     return "; ".join(parts)
 
 

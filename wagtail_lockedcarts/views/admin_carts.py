@@ -13,6 +13,7 @@ from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import TitleColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
@@ -107,7 +108,7 @@ def cart_summary_rows(cart):
         (_("PayPal last checked at"), cart.paypal_checked_at or "—"),
         (_("Checkout started at"), cart.checkout_started_at or "—"),
         (_("Created at"), cart.created_at),
-        (_("Order"), str(order) if order else "—"),
+        (pgettext_lazy("lockedcarts", "Order"), str(order) if order else "—"),
     ]
 
 
@@ -191,7 +192,7 @@ class CartIndexView(IndexView):
             buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
         if self.user_has_any_permission(CART_ACCESS_ACTIONS):
             buttons.append(
-                Button(_("History"), url=cart_url("history", instance), icon_name="history", priority=90)
+                Button(pgettext_lazy("lockedcarts", "History"), url=cart_url("history", instance), icon_name="history", priority=90)
             )
         return buttons
 
@@ -280,7 +281,7 @@ class CartInspectView(InspectView):
         buttons = []
         if edit_url := self.get_edit_url():
             buttons.append(Button(_("Edit"), url=edit_url, icon_name="edit", priority=10))
-        buttons.append(Button(_("History"), url=cart_url("history", self.object), icon_name="history", priority=90))
+        buttons.append(Button(pgettext_lazy("lockedcarts", "History"), url=cart_url("history", self.object), icon_name="history", priority=90))
         return buttons
 
     def get_summary_rows(self):

@@ -9,6 +9,7 @@ from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
@@ -106,7 +107,7 @@ class OrderIndexView(IndexView):
         for link in order_action_links(self.request.user, instance, next_url=self.listing_url):
             buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
         if inspect_url:
-            buttons.append(Button(_("History"), url=order_url("history", instance), icon_name="history", priority=90))
+            buttons.append(Button(pgettext_lazy("lockedcarts", "History"), url=order_url("history", instance), icon_name="history", priority=90))
         return buttons
 
 
@@ -143,7 +144,7 @@ class OrderInspectView(InspectView):
 
     @cached_property
     def header_more_buttons(self):
-        return [Button(_("History"), url=order_url("history", self.object), icon_name="history", priority=90)]
+        return [Button(pgettext_lazy("lockedcarts", "History"), url=order_url("history", self.object), icon_name="history", priority=90)]
 
     def get_summary_rows(self):
         return order_summary_rows(self.object)

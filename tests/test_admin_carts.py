@@ -148,8 +148,14 @@ def test_search_by_paypal_order_and_capture_id(admin_client, mixed_carts):
     response = admin_client.get(RESULTS_URL, {"q": dave.paypal_order_id})
     assert listed_names(response) == ["Dave Noreturn"]
     Cart.objects.filter(pk=mixed_carts["mismatch"].pk).update(paypal_capture_id="CAPTURE-77XY")
-    response = admin_client.get(RESULTS_URL, {"q": "77xy"})
+    response = admin_client.get(RESULTS_URL, {"q": " capture-77xy "})
     assert listed_names(response) == ["Eve Mismatch"]
+
+
+def test_paypal_ids_match_whole_so_the_search_uses_their_index(admin_client, mixed_carts):
+    Cart.objects.filter(pk=mixed_carts["mismatch"].pk).update(paypal_capture_id="CAPTURE-77XY")
+    response = admin_client.get(RESULTS_URL, {"q": "77XY"})
+    assert listed_names(response) == []
 
 
 def test_sort_by_total_in_sql(admin_client, mixed_carts):

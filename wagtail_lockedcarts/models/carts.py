@@ -66,6 +66,7 @@ class Cart(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # the (site, status) index serves every lookup by site
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -75,7 +76,7 @@ class Cart(models.Model):
         on_delete=models.SET_NULL,
         related_name="lockedcarts_carts",
     )
-    session_key = models.CharField(_("session key"), max_length=64, blank=True, db_index=True)
+    session_key = models.CharField(_("session key"), max_length=64, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=CartStatus.choices, default=CartStatus.OPEN
     )
@@ -129,8 +130,17 @@ class Cart(models.Model):
             models.Index(fields=["status", "locked_at"], name="lockedcarts_status_locked"),
             models.Index(fields=["status", "checkout_started_at"], name="lockedcarts_status_ckout"),
             models.Index(fields=["site", "status"], name="lockedcarts_site_status"),
-            models.Index(fields=["user", "status"], name="lockedcarts_user_status"),
+            # The storefront's lookup on every request that uses the cart: newest active cart.
+            models.Index(
+                fields=["user", "-created_at"], condition=~Q(status="ordered"), name="lockedcarts_user_active"
+            ),
+            models.Index(
+                fields=["session_key", "-created_at"],
+                condition=~Q(status="ordered"),
+                name="lockedcarts_session_active",
+            ),
             models.Index(fields=["paypal_order_id"], name="lockedcarts_paypal_order"),
+            models.Index(fields=["paypal_capture_id"], name="lockedcarts_paypal_capture"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -40,6 +40,9 @@ CART_ACTIONS = (
     ActionSpec("delete", "delete_cart", _("Delete Cart"), "bin", 70, serious=True),
 )
 
+#: Searched by exact value (PayPal ids are upper-case letters and digits).
+EXACT_SEARCH_FIELDS = ("paypal_order_id", "paypal_capture_id")
+
 #: Customer fields an admin may correct on an open cart; everything else belongs to lifecycle.
 EDITABLE_CART_FIELDS = ("customer_name", "customer_email")
 
@@ -125,6 +128,9 @@ class CartIndexView(IndexView):
     def order_queryset(self, queryset):
         ordering = self.ordering
         if ordering in ("locked_at", "-locked_at"):
+            if self.filters_only_locked_carts():
+                # Locked carts always have locked_at: a plain ordering walks the (status, locked_at) index.
+                return queryset.order_by(ordering, "-pk" if ordering.startswith("-") else "pk")
             field = models.F("locked_at")
             field = field.desc(nulls_last=True) if ordering.startswith("-") else field.asc(nulls_last=True)
             return queryset.order_by(field, "-pk")
@@ -133,14 +139,25 @@ class CartIndexView(IndexView):
             return queryset.order_by(*queryset.query.order_by, "-pk")
         return queryset
 
+    def filters_only_locked_carts(self):
+        params = self.request.GET
+        return params.get("cart_filter") == "locked" or params.get("status") == CartStatus.LOCKED
+
     def search_queryset(self, queryset):
+        """Names and e-mails match by substring; PayPal ids and the cart number match exactly,
+        through their indexes — an admin pastes those whole, and a substring match on them would
+        scan every cart of a large shop."""
         if not self.is_searching:
             return queryset
+        term = self.search_query.strip()
         query = Q()
         for field in self.search_fields or []:
-            query |= Q(**{f"{field}__icontains": self.search_query})
-        if self.search_query.strip().isdigit():
-            query |= Q(pk=int(self.search_query.strip()))
+            if field in EXACT_SEARCH_FIELDS:
+                query |= Q(**{field: term.upper()})
+            else:
+                query |= Q(**{f"{field}__icontains": term})
+        if term.isdigit():
+            query |= Q(pk=int(term))
         return queryset.filter(query)
 
     def _get_title_column(self, field_name, column_class=TitleColumn, **kwargs):

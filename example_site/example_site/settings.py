@@ -146,3 +146,4 @@ WAGTAIL_LOCKEDCARTS = {
 }
 
 LOGIN_URL = "/admin/login/"
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # the demo runs offline

@@ -276,26 +276,30 @@ class CartInspectView(InspectView):
     def get_delete_url(self):
         return None
 
-    @cached_property
-    def header_buttons(self):
+    #: Shown as header buttons; the other actions go to the "…" menu so the title stays readable.
+    PRIMARY_ACTIONS = ("confirm", "unlock")
+
+    def _action_buttons(self, button_class, primary):
         index_url = reverse(self.index_url_name)
         here = cart_url("inspect", self.object)
-        buttons = []
-        for link in cart_action_links(self.request.user, self.object):
-            next_url = index_url if link.spec.action == "delete" else here
-            buttons.append(
-                HeaderButton(
-                    link.label,
-                    url=f"{link.url}?{urlencode({'next': next_url})}",
-                    icon_name=link.icon,
-                    priority=link.priority,
-                )
+        return [
+            button_class(
+                link.label,
+                url=f"{link.url}?{urlencode({'next': index_url if link.spec.action == 'delete' else here})}",
+                icon_name=link.icon,
+                priority=link.priority,
             )
-        return buttons
+            for link in cart_action_links(self.request.user, self.object)
+            if (link.spec.action in self.PRIMARY_ACTIONS) == primary
+        ]
+
+    @cached_property
+    def header_buttons(self):
+        return self._action_buttons(HeaderButton, primary=True)
 
     @cached_property
     def header_more_buttons(self):
-        buttons = []
+        buttons = self._action_buttons(Button, primary=False)
         if edit_url := self.get_edit_url():
             buttons.append(Button(_("Edit"), url=edit_url, icon_name="edit", priority=10))
         buttons.append(Button(pgettext_lazy("lockedcarts", "History"), url=cart_url("history", self.object), icon_name="history", priority=90))

@@ -112,8 +112,11 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templa
         """Run the lifecycle function; return its Outcome (may raise LockedCartsError)."""
         raise NotImplementedError
 
+    #: Shown when the object moved on meanwhile; may use %(status)s (its status now) and %(action)s.
+    stale_message = _("This action no longer applies; nothing was changed.")
+
     def get_stale_message(self):
-        return _("This action no longer applies; nothing was changed.")
+        return self.stale_message % {"status": self.object.get_status_display(), "action": self.page_title}
 
     def get_success_message(self, outcome):
         raise NotImplementedError

@@ -349,12 +349,7 @@ class CartActionView(ObjectActionView):
     def state_allows(self, obj):
         return cart_state_allows(self.action, obj)
 
-    def get_stale_message(self):
-        cart = self.object
-        return _("This cart is now “%(status)s”, so “%(action)s” no longer applies. Nothing was changed.") % {
-            "status": cart.get_status_display(),
-            "action": self.page_title,
-        }
+    stale_message = _("This cart is now “%(status)s”, so “%(action)s” no longer applies. Nothing was changed.")
 
     def get_summary(self):
         cart = self.object

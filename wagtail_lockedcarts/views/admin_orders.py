@@ -178,11 +178,7 @@ class OrderActionView(ObjectActionView):
     def state_allows(self, obj):
         return order_state_allows(self.action, obj)
 
-    def get_stale_message(self):
-        return _("This order is now “%(status)s”, so “%(action)s” no longer applies. Nothing was changed.") % {
-            "status": self.object.get_status_display(),
-            "action": self.page_title,
-        }
+    stale_message = _("This order is now “%(status)s”, so “%(action)s” no longer applies. Nothing was changed.")
 
     def get_summary(self):
         order = self.object

@@ -278,3 +278,15 @@ def test_generic_delete_url_goes_to_the_audited_delete(admin_client, mixed_carts
     assert response.status_code == 302
     assert response["Location"] == f"{LIST_URL}delete-cart/{cart.pk}/"
     assert Cart.objects.filter(pk=cart.pk).exists()
+
+
+def test_a_paypal_id_search_is_an_exact_indexed_lookup_not_a_substring_scan(admin_client, mixed_carts):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dave = mixed_carts["no_return"]
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(RESULTS_URL, {"q": dave.paypal_order_id.lower()})
+    assert listed_names(response) == ["Dave Noreturn"]
+    cart_queries = [q["sql"] for q in captured if "wagtail_lockedcarts_cart" in q["sql"] and "paypal_order_id\" =" in q["sql"]]
+    assert cart_queries and not [sql for sql in cart_queries if "LIKE" in sql.upper()]

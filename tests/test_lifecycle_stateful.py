@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from wagtail.models import ModelLogEntry
+
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.exceptions import CartNotEditable, EmptyCart, InvalidTransition
 from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
@@ -29,12 +31,15 @@ class CartLifecycleMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
+        # Every example starts from the same policy, or a previous example's choice leaks in.
+        self.set_policy(PendingPaymentPolicy.LOCK)
         self.carts, self.expected_lines = [], []
         for _ in range(N_CARTS):
             self.carts.append(self.new_cart())
             self.expected_lines.append({self.product_key(0): 1})
         self.checkout_lines = {}  # paypal order id -> (cart pk, lines, amount)
         self.payments = []  # every PayPal order id ever attached, for stale/duplicate results
+        self.paid_in_full = set()  # PayPal orders PayPal reported paid (or pending) at the right amount
 
     def new_cart(self):
         cart = Cart.objects.create(site=self.site, currency="EUR")
@@ -110,6 +115,8 @@ class CartLifecycleMachine(RuleBasedStateMachine):
             currency="EUR",
         )
         lifecycle.apply_payment_result(cart_pk, result)
+        if not wrong_amount and outcome in (PaymentOutcome.COMPLETED, PaymentOutcome.PENDING):
+            self.paid_in_full.add(order_id)
 
     @rule(i=cart_index)
     def timeout(self, i):
@@ -117,7 +124,10 @@ class CartLifecycleMachine(RuleBasedStateMachine):
 
     @rule(hold=st.booleans())
     def change_policy(self, hold):
-        self.cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD if hold else PendingPaymentPolicy.LOCK
+        self.set_policy(PendingPaymentPolicy.HOLD if hold else PendingPaymentPolicy.LOCK)
+
+    def set_policy(self, policy):
+        self.cart_settings.pending_payment_policy = policy
         self.cart_settings.save()
 
     # -- admin -------------------------------------------------------------------------------
@@ -174,6 +184,17 @@ class CartLifecycleMachine(RuleBasedStateMachine):
             assert {line.product_key: line.quantity for line in order.lines.all()} == lines
             assert sum(line.line_total for line in order.lines.all()) == order.total == amount
             assert Cart.objects.get(pk=cart_pk).status == CartStatus.ORDERED
+
+    @invariant()
+    def only_a_payment_of_the_right_amount_orders_by_itself(self):
+        """Without an admin's Confirm Order, a cart becomes an order only if PayPal reported the
+        checkout's exact amount: a different amount or currency always waits for an admin."""
+        for order in Order.objects.filter(cart_reference__in=[c.pk for c in self.carts]):
+            by_paypal = ModelLogEntry.objects.filter(
+                object_id=str(order.cart_reference), action=lifecycle.LOG_RECONCILE, data__order=order.pk
+            ).exists()
+            if by_paypal:
+                assert order.paypal_order_id in self.paid_in_full
 
     @invariant()
     def ordered_carts_have_their_order(self):

@@ -18,7 +18,8 @@ run() { # run NAME pytest-args...
   summary+=("$name: exit $rc"); [ $rc -ne 0 ] && status=1
 }
 
-run "sqlite" -m "not browser" -q "$@"
+# PostgreSQL-only tests (real row locks, a real qcluster) run in the PostgreSQL pass below.
+run "sqlite" -m "not browser and not postgres" -q "$@"
 
 PGDIR=""
 cleanup() { [ -n "$PGDIR" ] && scripts/pg.sh stop "$PGDIR"; }

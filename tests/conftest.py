@@ -11,6 +11,14 @@ pytest_plugins = ["tests.fixtures_paypal", "tests.fixtures_admin", "tests.fixtur
 REQUIRE_ALL = os.environ.get("LOCKEDCARTS_REQUIRE_ALL") == "1"
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test that asks for the ``postgres`` fixture carries the ``postgres`` marker, so the
+    SQLite run can deselect it (``-m "not postgres"``) instead of skipping it."""
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture
 def postgres(db):
     """Use in tests that need real row locks. Skips on SQLite, except where everything must run."""

@@ -28,17 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "example_site"
-CHROMIUM = os.environ.get("LOCKEDCARTS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-VIEWPORT = {"width": 1280, "height": 800}
+sys.path.insert(0, str(ROOT))
+from tests.fixtures_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402  (one browser setup for tests and pictures)
+
 MAX_PNG_BYTES = 300 * 1024
 CUSTOMER = ("alice", "demo")  # seed_demo: Alice's cart is locked (pending eCheck, Visa ••••4242)
 

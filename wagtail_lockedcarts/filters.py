@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from .models import Cart, CartStatus, LockedCartSettings, LockReason, Order, OrderStatus
+from .models import Cart, CartStatus, LockedCartSettings, LockReason, Order, OrderStatus, of_site
 
 CART_FILTER_CHOICES = [
     ("locked", _("Locked Carts")),
@@ -52,8 +52,7 @@ def not_confirmed_condition(now=None):
     condition = Q(pk__in=[])
     for site in Site.objects.all():
         hours = LockedCartSettings.for_site(site).not_confirmed_grace_hours
-        site_q = Q(site=site) | Q(site__isnull=True) if site.is_default_site else Q(site=site)
-        condition |= site_q & Q(submitted_at__lt=now - timedelta(hours=hours))
+        condition |= of_site(site) & Q(submitted_at__lt=now - timedelta(hours=hours))
     return condition
 
 

@@ -41,6 +41,7 @@ from .models import (
     PaymentAttempt,
     PaymentAttemptStatus,
     PendingPaymentPolicy,
+    of_site,
 )
 from .models.validators import clean_card
 from .products import resolve_product
@@ -514,8 +515,7 @@ def stale_checkouts(now=None):
     condition = models.Q()
     for site in Site.objects.all():
         minutes = LockedCartSettings.for_site(site).checkout_timeout_minutes
-        site_q = models.Q(site=site) if not site.is_default_site else models.Q(site=site) | models.Q(site__isnull=True)
-        condition |= site_q & models.Q(checkout_started_at__lt=now - timedelta(minutes=minutes))
+        condition |= of_site(site) & models.Q(checkout_started_at__lt=now - timedelta(minutes=minutes))
     if not condition:
         return Cart.objects.none()
     return Cart.objects.filter(condition, status=CartStatus.AWAITING_PAYMENT).order_by("checkout_started_at", "pk")

@@ -49,7 +49,7 @@ from django.utils.translation import ngettext
 from wagtail.models import Site
 
 from . import conf
-from .models import Cart, CartStatus, DigestRun, LockedCartSettings, Order, OrderStatus
+from .models import Cart, CartStatus, DigestRun, LockedCartSettings, Order, OrderStatus, of_site
 
 logger = logging.getLogger("wagtail_lockedcarts")
 
@@ -158,14 +158,6 @@ def admin_url(name, *args, query=""):
     return f"{base}{path}{query}"
 
 
-def _site_filter(site):
-    """Rows of ``site``; carts and orders without a site belong to the default site."""
-    condition = models.Q(site=site)
-    if site.is_default_site:
-        condition |= models.Q(site__isnull=True)
-    return condition
-
-
 def _money(amount, currency):
     return f"{number_format(amount, 2)} {currency}" if amount is not None else ""
 
@@ -193,13 +185,13 @@ def _build_digest(site, now, date, site_settings):
     unconfirmed_before = now - timedelta(hours=site_settings.not_confirmed_grace_hours)
 
     # The status filters let the (site, status) index skip the ordered/open majority.
-    carts = Cart.objects.filter(_site_filter(site), status__in=[CartStatus.LOCKED, CartStatus.AWAITING_PAYMENT])
+    carts = Cart.objects.filter(of_site(site), status__in=[CartStatus.LOCKED, CartStatus.AWAITING_PAYMENT])
     stale_q = models.Q(status=CartStatus.AWAITING_PAYMENT, checkout_started_at__lt=stale_before)
     cart_counts = carts.aggregate(
         locked=models.Count("pk", filter=models.Q(status=CartStatus.LOCKED)),
         stale=models.Count("pk", filter=stale_q),
     )
-    orders = Order.objects.filter(_site_filter(site), status__in=[OrderStatus.ON_HOLD, OrderStatus.SUBMITTED])
+    orders = Order.objects.filter(of_site(site), status__in=[OrderStatus.ON_HOLD, OrderStatus.SUBMITTED])
     unconfirmed_q = models.Q(status=OrderStatus.SUBMITTED, submitted_at__lt=unconfirmed_before)
     order_counts = orders.aggregate(
         on_hold=models.Count("pk", filter=models.Q(status=OrderStatus.ON_HOLD)),

@@ -3,6 +3,7 @@ from .orders import Order, OrderLine, OrderStatus
 from .payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
 from .notifications import DigestRun
 from .settings import LockedCartSettings, PendingPaymentPolicy
+from .sites import of_site
 
 __all__ = [
     "Cart",
@@ -21,4 +22,5 @@ __all__ = [
     "DigestRun",
     "LockedCartSettings",
     "PendingPaymentPolicy",
+    "of_site",
 ]

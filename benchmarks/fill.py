@@ -44,6 +44,7 @@ ORDER_COLUMNS = (
     "exported_at, export_attempts, last_export_error"
 )
 
+
 # A deterministic "random" number in [0, m) for row i (Knuth's multiplicative hash).
 def _h(expr, m):
     return f"((({expr})::bigint * 2654435761) % {m})"
@@ -88,9 +89,9 @@ def _lines_for(min_cart_id, product_pks, share_sql):
         f"""INSERT INTO {LINE} (cart_id, product_key, sku, title, unit_price, quantity)
             SELECT c.id, 'shop.productpage:' || ({products})[1 + ((c.id + j) % {n})],
                    'SKU-' || ((c.id + j) % {n}), 'Product ' || ((c.id + j) % {n}),
-                   (5 + ((c.id + j) % {n}) * 3.5)::numeric(12,2), 1 + {_h('c.id + j', 3)}
+                   (5 + ((c.id + j) % {n}) * 3.5)::numeric(12,2), 1 + {_h("c.id + j", 3)}
             FROM {CART} c, generate_series(0, 2) AS j
-            WHERE c.id > %s AND ({share_sql}) AND j <= {_h('c.id', 3)}""",
+            WHERE c.id > %s AND ({share_sql}) AND j <= {_h("c.id", 3)}""",
         [min_cart_id],
     )
 
@@ -109,7 +110,7 @@ def add_backlog(site_id, product_pks, user_range):
                    CASE WHEN i % 20 = 0 THEN 'amount_mismatch' WHEN i % 3 = 0 THEN 'pending_payment'
                         ELSE 'no_return' END,
                    now() - (i * interval '37 minutes'), 'EUR', (10 + i % 90)::numeric(12,2),
-                   now() - (i * interval '37 minutes') - interval '1 hour', {_paypal_id('i', 'L')},
+                   now() - (i * interval '37 minutes') - interval '1 hour', {_paypal_id("i", "L")},
                    '', CASE WHEN i % 3 = 0 THEN 'COMPLETED' ELSE 'APPROVED' END,
                    CASE WHEN i % 3 = 0 THEN 'PENDING' ELSE '' END,
                    CASE WHEN i % 3 = 0 THEN 'ECHECK' ELSE '' END, NULL,
@@ -125,7 +126,7 @@ def add_backlog(site_id, product_pks, user_range):
         _execute(
             f"""INSERT INTO {CART} ({CART_COLUMNS})
                 SELECT {common}, 'awaiting_payment', '', NULL, 'EUR', (10 + i % 90)::numeric(12,2),
-                       now() - {age}, {_paypal_id('i', prefix)}, '', 'CREATED', '', '', NULL, '', '',
+                       now() - {age}, {_paypal_id("i", prefix)}, '', 'CREATED', '', '', NULL, '', '',
                        '', 'Checkout Customer ' || i, 'checkout' || i || '@example.com',
                        now() - {age} - interval '10 minutes', now(), 1
                 FROM generate_series(1, %s) AS i""",
@@ -138,8 +139,8 @@ def add_backlog(site_id, product_pks, user_range):
         _execute(
             f"""INSERT INTO {CART} ({CART_COLUMNS})
                 SELECT {common}, 'ordered', '', NULL, 'EUR', (10 + i % 90)::numeric(12,2),
-                       now() - interval '3 days', {_paypal_id('i', status[:2].upper())},
-                       {_paypal_id('i', 'C')}, 'COMPLETED', '{'PENDING' if status == 'on_hold' else 'COMPLETED'}',
+                       now() - interval '3 days', {_paypal_id("i", status[:2].upper())},
+                       {_paypal_id("i", "C")}, 'COMPLETED', '{"PENDING" if status == "on_hold" else "COMPLETED"}',
                        '', NULL, '', '', '', 'Order Customer ' || i, 'order' || i || '@example.com',
                        now() - interval '3 days', now(), 3
                 FROM generate_series(1, %s) AS i""",
@@ -149,7 +150,7 @@ def add_backlog(site_id, product_pks, user_range):
             f"""INSERT INTO {ORDER} ({ORDER_COLUMNS})
                 SELECT c.id, c.id, c.site_id, c.user_id, '{status}', c.amount, c.currency,
                        c.customer_name, c.customer_email, c.paypal_order_id, c.paypal_capture_id,
-                       '', '', c.checkout_started_at, {sub}, NULL, {1 if status == 'submitted' else 0}, ''
+                       '', '', c.checkout_started_at, {sub}, NULL, {1 if status == "submitted" else 0}, ''
                 FROM {CART} c WHERE c.id > %s ORDER BY c.id""",
             [first],
         )
@@ -164,13 +165,13 @@ def add_history(site_id, product_pks, first_index, count):
     _execute(
         f"""INSERT INTO {CART} ({CART_COLUMNS})
             SELECT CASE WHEN i % 50 = 0 THEN NULL ELSE %s END,
-                   CASE WHEN i % 2 = 0 THEN {users_low} + {_h('i', span)} END,
+                   CASE WHEN i % 2 = 0 THEN {users_low} + {_h("i", span)} END,
                    CASE WHEN i % 2 = 1 THEN md5('h' || i) ELSE '' END,
                    CASE WHEN i % 4 = 0 THEN 'open' ELSE 'ordered' END, '', NULL, 'EUR',
                    CASE WHEN i % 4 = 0 THEN NULL ELSE (5 + i % 200)::numeric(12,2) END,
                    CASE WHEN i % 4 = 0 THEN NULL ELSE {created} + interval '5 minutes' END,
-                   CASE WHEN i % 4 = 0 THEN '' ELSE {_paypal_id('i', 'H')} END,
-                   CASE WHEN i % 4 = 0 THEN '' ELSE {_paypal_id('i', 'K')} END,
+                   CASE WHEN i % 4 = 0 THEN '' ELSE {_paypal_id("i", "H")} END,
+                   CASE WHEN i % 4 = 0 THEN '' ELSE {_paypal_id("i", "K")} END,
                    CASE WHEN i % 4 = 0 THEN '' ELSE 'COMPLETED' END,
                    CASE WHEN i % 4 = 0 THEN '' ELSE 'COMPLETED' END, '', NULL,
                    CASE WHEN i % 4 <> 0 AND i % 3 = 0 THEN 'MASTERCARD' ELSE '' END,

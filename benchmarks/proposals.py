@@ -73,7 +73,14 @@ def _search_fields_q(field_names, term):
     return condition
 
 
-SEARCH_FIELDS = ["customer_name", "customer_email", "payer_email", "user__email", "paypal_order_id", "paypal_capture_id"]
+SEARCH_FIELDS = [
+    "customer_name",
+    "customer_email",
+    "payer_email",
+    "user__email",
+    "paypal_order_id",
+    "paypal_capture_id",
+]
 CART_TEXT_FIELDS = [f for f in SEARCH_FIELDS if "__" not in f]
 
 
@@ -88,7 +95,11 @@ def proposals(site, term):
 
     def search_exact_ids():
         value = term.strip().upper()
-        qs = Cart.objects.select_related("user").filter(Q(paypal_order_id=value) | Q(paypal_capture_id=value)).order_by("-pk")
+        qs = (
+            Cart.objects.select_related("user")
+            .filter(Q(paypal_order_id=value) | Q(paypal_capture_id=value))
+            .order_by("-pk")
+        )
         return qs.count(), list(qs[:25])
 
     def search_trigram_union():
@@ -125,20 +136,20 @@ def proposals(site, term):
         return [cart.total for cart in qs.order_by("locked_at", "pk")[:50]]
 
     def digest_items_proposed():
-        from wagtail_lockedcarts.views.admin_carts import admin_cart_queryset
+        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
 
         qs = admin_cart_queryset(Cart.objects.filter(site_q, status=CartStatus.LOCKED))
         return [cart.total for cart in qs.order_by("locked_at", "pk")[:50]]
 
     def listing_current():
         # CartIndexView.order_queryset for the default "-locked_at": DESC NULLS LAST, then -pk.
-        from wagtail_lockedcarts.views.admin_carts import admin_cart_queryset
+        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
 
         qs = admin_cart_queryset(Cart.objects.filter(status=CartStatus.LOCKED))
         return [c.pk for c in qs.order_by(models.F("locked_at").desc(nulls_last=True), "-pk")[:25]]
 
     def listing_proposed():
-        from wagtail_lockedcarts.views.admin_carts import admin_cart_queryset
+        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
 
         qs = admin_cart_queryset(Cart.objects.filter(status=CartStatus.LOCKED))
         return [c.pk for c in qs.order_by("-locked_at", "-pk")[:25]]
@@ -146,32 +157,42 @@ def proposals(site, term):
     trgm = "CREATE INDEX IF NOT EXISTS bench_trgm_{col} ON {table} USING gin (UPPER({col}::text) gin_trgm_ops)"
     return [
         Proposal(
-            "P1", "A3 search, exact PayPal id match (`paypal_order_id = q OR paypal_capture_id = q`)",
-            search_current, search_exact_ids,
+            "P1",
+            "A3 search, exact PayPal id match (`paypal_order_id = q OR paypal_capture_id = q`)",
+            search_current,
+            search_exact_ids,
             indexes=[f"CREATE INDEX IF NOT EXISTS bench_paypal_capture ON {Cart._meta.db_table} (paypal_capture_id)"],
             note="PayPal order and capture ids are opaque tokens: nobody searches for a fragment of one.",
         ),
         Proposal(
-            "P2", "A3 search, substring kept: pg_trgm GIN on UPPER(field) + UNION of per-field lookups",
-            search_current, search_trigram_union,
+            "P2",
+            "A3 search, substring kept: pg_trgm GIN on UPPER(field) + UNION of per-field lookups",
+            search_current,
+            search_trigram_union,
             indexes=["CREATE EXTENSION IF NOT EXISTS pg_trgm"]
             + [trgm.format(col=col, table=Cart._meta.db_table) for col in CART_TEXT_FIELDS]
             + [trgm.format(col="email", table=User._meta.db_table)],
             note="An OR across a LEFT JOINed auth_user column can't use any index; a UNION of arms can.",
         ),
         Proposal(
-            "P3", "B3 digest counts: restrict the aggregates to the statuses they count",
-            digest_counts_current, digest_counts_proposed,
+            "P3",
+            "B3 digest counts: restrict the aggregates to the statuses they count",
+            digest_counts_current,
+            digest_counts_proposed,
         ),
         Proposal(
-            "P5", "A2 locked listing page: ORDER BY locked_at DESC (index order) instead of DESC NULLS LAST",
-            listing_current, listing_proposed,
+            "P5",
+            "A2 locked listing page: ORDER BY locked_at DESC (index order) instead of DESC NULLS LAST",
+            listing_current,
+            listing_proposed,
             note="Locked carts always have locked_at; NULLS LAST does not match the (status, locked_at) "
             "index, so every locked cart is read, its two line-total subqueries run, then 25 are kept.",
         ),
         Proposal(
-            "P4", "B3 digest lists: line totals by correlated subquery (admin_cart_queryset) instead of with_totals()",
-            digest_items_current, digest_items_proposed,
+            "P4",
+            "B3 digest lists: line totals by correlated subquery (admin_cart_queryset) instead of with_totals()",
+            digest_items_current,
+            digest_items_proposed,
         ),
     ]
 

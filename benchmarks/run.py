@@ -100,7 +100,9 @@ def build_world():
     shopper_client = Client()
     shopper_client.force_login(shopper)
     for page in products:
-        response = shopper_client.post("/cart/add/", {"product": page.cart_key, "quantity": 2}, HTTP_ACCEPT="application/json")
+        response = shopper_client.post(
+            "/cart/add/", {"product": page.cart_key, "quantity": 2}, HTTP_ACCEPT="application/json"
+        )
         assert response.status_code == 200, response.content
     guest_client = Client()
     response = guest_client.post("/cart/add/", {"product": product_key, "quantity": 1}, HTTP_ACCEPT="application/json")
@@ -112,8 +114,9 @@ def build_world():
     fill.add_backlog(site.pk, [p.pk for p in products], backlog_users)
     locked = Cart.objects.filter(status=CartStatus.LOCKED).order_by("-locked_at").first()
     sweep_ids = list(
-        Cart.objects.filter(status=CartStatus.AWAITING_PAYMENT, checkout_started_at__lt=timezone.now() - timedelta(days=1))
-        .values_list("pk", flat=True)
+        Cart.objects.filter(
+            status=CartStatus.AWAITING_PAYMENT, checkout_started_at__lt=timezone.now() - timedelta(days=1)
+        ).values_list("pk", flat=True)
     )
     assert len(sweep_ids) == fill.SWEEP, len(sweep_ids)
     return World(
@@ -169,7 +172,8 @@ def _ok(status=200, contains=None):
 
 
 def measurements(world):
-    from wagtail_lockedcarts import lifecycle, notifications
+    from wagtail_lockedcarts import lifecycle
+    from wagtail_lockedcarts.background import notifications
 
     shopper, guest, admin = world.shopper_client, world.guest_client, world.admin_client
     json_accept = {"HTTP_ACCEPT": "application/json"}
@@ -178,7 +182,9 @@ def measurements(world):
         from wagtail_lockedcarts.models import Cart
 
         Cart.objects.filter(pk__in=world.sweep_ids).update(
-            status="awaiting_payment", lock_reason="", locked_at=None,
+            status="awaiting_payment",
+            lock_reason="",
+            locked_at=None,
             checkout_started_at=timezone.now() - timedelta(days=2),
         )
         ModelLogEntry.objects.filter(
@@ -201,50 +207,90 @@ def measurements(world):
 
     return [
         Measurement(
-            "S1", "storefront", "Login page, guest with a cart (lazy request.cart: no cart query)",
-            lambda: guest.get("/accounts/login/"), _ok(),
+            "S1",
+            "storefront",
+            "Login page, guest with a cart (lazy request.cart: no cart query)",
+            lambda: guest.get("/accounts/login/"),
+            _ok(),
         ),
         Measurement(
-            "S2", "storefront", "Product page, guest with a cart (header cart via session key)",
-            lambda: guest.get(world.product_url), _ok(contains="data-cart-count=\"1\""),
+            "S2",
+            "storefront",
+            "Product page, guest with a cart (header cart via session key)",
+            lambda: guest.get(world.product_url),
+            _ok(contains='data-cart-count="1"'),
         ),
         Measurement(
-            "S3", "storefront", "Cart page, signed-in shopper with 3 lines",
-            lambda: shopper.get("/cart/"), _ok(contains="Bench product 2"),
+            "S3",
+            "storefront",
+            "Cart page, signed-in shopper with 3 lines",
+            lambda: shopper.get("/cart/"),
+            _ok(contains="Bench product 2"),
         ),
         Measurement(
-            "S4", "storefront", "Add to cart (POST, JSON), signed-in shopper",
-            lambda: shopper.post("/cart/add/", {"product": world.product_key, "quantity": 1}, **json_accept), _ok(),
+            "S4",
+            "storefront",
+            "Add to cart (POST, JSON), signed-in shopper",
+            lambda: shopper.post("/cart/add/", {"product": world.product_key, "quantity": 1}, **json_accept),
+            _ok(),
         ),
         Measurement(
-            "A1", "admin", "Dashboard (summary count + locked carts panel)",
-            lambda: admin.get("/admin/"), _ok(contains="cart_filter=locked"),
+            "A1",
+            "admin",
+            "Dashboard (summary count + locked carts panel)",
+            lambda: admin.get("/admin/"),
+            _ok(contains="cart_filter=locked"),
         ),
         Measurement(
-            "A2", "admin", "Cart Management, Locked Carts filter, first page",
-            lambda: admin.get("/admin/lockedcarts/carts/?cart_filter=locked"), _ok(contains=world.locked_customer),
+            "A2",
+            "admin",
+            "Cart Management, Locked Carts filter, first page",
+            lambda: admin.get("/admin/lockedcarts/carts/?cart_filter=locked"),
+            _ok(contains=world.locked_customer),
         ),
         Measurement(
-            "A3", "admin", "Cart Management, search by PayPal order id",
-            lambda: admin.get("/admin/lockedcarts/carts/", {"q": world.locked_paypal_id}), _ok(contains=world.locked_customer),
+            "A3",
+            "admin",
+            "Cart Management, search by PayPal order id",
+            lambda: admin.get("/admin/lockedcarts/carts/", {"q": world.locked_paypal_id}),
+            _ok(contains=world.locked_customer),
         ),
         Measurement(
-            "A4", "admin", "Cart Details (inspect) of a locked cart",
-            lambda: admin.get(f"/admin/lockedcarts/carts/inspect/{world.locked_cart_id}/"), _ok(contains=world.locked_paypal_id),
+            "A4",
+            "admin",
+            "Cart Details (inspect) of a locked cart",
+            lambda: admin.get(f"/admin/lockedcarts/carts/inspect/{world.locked_cart_id}/"),
+            _ok(contains=world.locked_paypal_id),
         ),
         Measurement(
-            "B1", "background", f"Checkout sweep: lock_stale_checkouts() locks {fill.SWEEP} stale carts",
-            lambda: lifecycle.lock_stale_checkouts(), expect(fill.SWEEP),
-            teardown=reset_sweep, repeat=REPEAT_SLOW, hot=False,
+            "B1",
+            "background",
+            f"Checkout sweep: lock_stale_checkouts() locks {fill.SWEEP} stale carts",
+            lambda: lifecycle.lock_stale_checkouts(),
+            expect(fill.SWEEP),
+            teardown=reset_sweep,
+            repeat=REPEAT_SLOW,
+            hot=False,
         ),
         Measurement(
-            "B2", "background", "Checkout sweep with nothing stale (the usual 5-minute run)",
-            lambda: lifecycle.lock_stale_checkouts(), expect(0),
-            setup=lambda: lifecycle.lock_stale_checkouts(), teardown=reset_sweep, repeat=REPEAT_SLOW, hot=False,
+            "B2",
+            "background",
+            "Checkout sweep with nothing stale (the usual 5-minute run)",
+            lambda: lifecycle.lock_stale_checkouts(),
+            expect(0),
+            setup=lambda: lifecycle.lock_stale_checkouts(),
+            teardown=reset_sweep,
+            repeat=REPEAT_SLOW,
+            hot=False,
         ),
         Measurement(
-            "B3", "background", "Daily notification for one site: build_digest + render_digest",
-            build_and_render, check_digest, repeat=REPEAT_SLOW, hot=False,
+            "B3",
+            "background",
+            "Daily notification for one site: build_digest + render_digest",
+            build_and_render,
+            check_digest,
+            repeat=REPEAT_SLOW,
+            hot=False,
         ),
     ]
 
@@ -424,7 +470,7 @@ def proposals_note(phase):
 
 def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
     small, large = sizes
-    s, l = fmt_size(small), fmt_size(large)
+    s, l = fmt_size(small), fmt_size(large)  # noqa: E741
     lines = [
         "# Benchmark results",
         "",
@@ -434,8 +480,21 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
         f"exceeds {TIME_CAP:g} s) after 2 warm-ups, small and large runs interleaved. The ratio is what "
         "travels between machines; absolute times are this machine's.",
         "",
-        "| | Measurement | median " + s + " (ms) | median " + l + " (ms) | ratio " + l + "/" + s
-        + " | runs | queries " + s + " / " + l + " (on our tables) | scans on our tables at " + l + " | flags |",
+        "| | Measurement | median "
+        + s
+        + " (ms) | median "
+        + l
+        + " (ms) | ratio "
+        + l
+        + "/"
+        + s
+        + " | runs | queries "
+        + s
+        + " / "
+        + l
+        + " (on our tables) | scans on our tables at "
+        + l
+        + " | flags |",
         "|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     findings = []
@@ -472,7 +531,9 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
     if not findings:
         lines.append("Nothing: every measurement is independent of table size and index-backed.")
     for m, a, b, ratio, flags in findings:
-        lines.append(f"- **{m.key} {m.label}**: {a.median_ms:.1f} ms → {b.median_ms:.1f} ms (×{ratio:.1f}); {'; '.join(flags)}.")
+        lines.append(
+            f"- **{m.key} {m.label}**: {a.median_ms:.1f} ms → {b.median_ms:.1f} ms (×{ratio:.1f}); {'; '.join(flags)}."
+        )
     lines += ["", "## Costliest query on our tables, per measurement (at " + l + ")", ""]
     for m in ms:
         b = results[large][m.key]
@@ -483,11 +544,18 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
         sql = " ".join(b.main["sql"].split())
         if len(sql) > 600:
             sql = sql[:600] + " …"
-        timing = f"{b.main['ms']:.2f} ms at {l}, {a.main.get('ms', 0):.2f} ms at {s}" if b.main["ms"] >= 0 else "write, planned only"
-        nodes = ", ".join(
-            f"{n}" + (f" on {r.replace(OUR_PREFIX, '')}" if r else "") + (f" using {i}" if i else "")
-            for n, r, i in b.main["nodes"]
-        ) or b.main["top"]
+        timing = (
+            f"{b.main['ms']:.2f} ms at {l}, {a.main.get('ms', 0):.2f} ms at {s}"
+            if b.main["ms"] >= 0
+            else "write, planned only"
+        )
+        nodes = (
+            ", ".join(
+                f"{n}" + (f" on {r.replace(OUR_PREFIX, '')}" if r else "") + (f" using {i}" if i else "")
+                for n, r, i in b.main["nodes"]
+            )
+            or b.main["top"]
+        )
         lines += [f"- **{m.key}** query #{b.main['n']} ({timing}): {nodes}", f"  `{sql}`"]
     if proposal_lines:
         lines += [
@@ -519,7 +587,9 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
             f"{name.replace(OUR_PREFIX, '')}: {count:,} rows ({disk})"
             for name, (count, disk) in ((k, v) for k, v in facts_size.items() if k != "statuses")
         )
-        lines.append(f"- **{fmt_size(size)}** — {rows}; cart statuses {facts_size['statuses']}; filled in {phases[size]['fill_s']:.1f} s.")
+        lines.append(
+            f"- **{fmt_size(size)}** — {rows}; cart statuses {facts_size['statuses']}; filled in {phases[size]['fill_s']:.1f} s."
+        )
     phase = phases[sizes[1]]
     lines += [
         f"- Both sizes measured together in {phase['measure_s']:.1f} s{proposals_note(phase)}; "

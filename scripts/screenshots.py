@@ -165,7 +165,9 @@ def take_screenshots(base_url, admin_password, out):
             admin.locator("table.listing tbody tr").first.wait_for()
             shoot(admin, out, "cart-management.png")
 
-            admin.locator("table.listing tbody tr", has_text="Alice").get_by_role("link", name="Alice", exact=False).first.click()
+            admin.locator("table.listing tbody tr", has_text="Alice").get_by_role(
+                "link", name="Alice", exact=False
+            ).first.click()
             admin.wait_for_url(f"{base_url}/admin/lockedcarts/carts/inspect/**")
             expect_admin(admin, base_url)
             shoot(admin, out, "cart-details.png")

@@ -6,7 +6,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-pytest_plugins = ["tests.fixtures_paypal", "tests.fixtures_admin", "tests.fixtures_background", "tests.fixtures_browser"]
+pytest_plugins = [
+    "tests.fixtures_paypal",
+    "tests.fixtures_admin",
+    "tests.fixtures_background",
+    "tests.fixtures_browser",
+]
 
 REQUIRE_ALL = os.environ.get("LOCKEDCARTS_REQUIRE_ALL") == "1"
 

@@ -60,7 +60,10 @@ def mixed_carts(make_cart):
     carts = {
         "open": make_cart(lines=[(0, 2)], customer_name="Alice Open", customer_email="alice@example.com"),
         "awaiting": make_cart(
-            status=CartStatus.AWAITING_PAYMENT, lines=[(2, 1)], customer_name="Bob Waiting", customer_email="bob@example.com"
+            status=CartStatus.AWAITING_PAYMENT,
+            lines=[(2, 1)],
+            customer_name="Bob Waiting",
+            customer_email="bob@example.com",
         ),
         "pending": make_cart(
             status=CartStatus.LOCKED,
@@ -73,7 +76,10 @@ def mixed_carts(make_cart):
             status=CartStatus.LOCKED, lines=[(2, 3)], lock_reason=LockReason.NO_RETURN, customer_name="Dave Noreturn"
         ),
         "mismatch": make_cart(
-            status=CartStatus.LOCKED, lines=[(0, 1)], lock_reason=LockReason.AMOUNT_MISMATCH, customer_name="Eve Mismatch"
+            status=CartStatus.LOCKED,
+            lines=[(0, 1)],
+            lock_reason=LockReason.AMOUNT_MISMATCH,
+            customer_name="Eve Mismatch",
         ),
         "ordered": make_cart(status=CartStatus.ORDERED, lines=[(1, 2)], customer_name="Frank Ordered"),
     }
@@ -111,7 +117,9 @@ def bulk_locked_carts(site):
             carts = list(Cart.objects.filter(paypal_order_id__startswith="BULK-"))
         CartLine.objects.bulk_create(
             [
-                CartLine(cart=cart, product_key=f"bulk:{cart.pk}", title="Bulk item", unit_price=cart.amount, quantity=1)
+                CartLine(
+                    cart=cart, product_key=f"bulk:{cart.pk}", title="Bulk item", unit_price=cart.amount, quantity=1
+                )
                 for cart in carts
             ]
         )

@@ -18,7 +18,9 @@ import pytest
 import requests
 from django.urls import reverse
 
-BUTTON_PATTERN = re.compile(r'<button type="submit" name="action" value="(?P<value>[a-z_]+)"[^>]*>(?P<label>[^<]+)</button>')
+BUTTON_PATTERN = re.compile(
+    r'<button type="submit" name="action" value="(?P<value>[a-z_]+)"[^>]*>(?P<label>[^<]+)</button>'
+)
 CSRF_PATTERN = re.compile(r'name="csrfmiddlewaretoken" value="(?P<token>[^"]+)"')
 
 
@@ -121,7 +123,7 @@ class SandboxHelper:
     # ---- PayPal's side ----------------------------------------------------------------------
 
     def _control(self, path, payload=None):
-        from paypal_sandbox import conf
+        from wagtail_lockedcarts.contrib.paypal_sandbox import conf
 
         response = requests.post(
             f"{self.api_base}/control/{path}",
@@ -136,7 +138,13 @@ class SandboxHelper:
         """The next API calls (whose path contains ``path_contains``) fail or are slow."""
         return self._control(
             "faults",
-            {"fail_next": fail_next, "fail_status": fail_status, "delay_next": delay_next, "delay_seconds": delay_seconds, "path_contains": path_contains},
+            {
+                "fail_next": fail_next,
+                "fail_status": fail_status,
+                "delay_next": delay_next,
+                "delay_seconds": delay_seconds,
+                "path_contains": path_contains,
+            },
         )
 
     def configure_client(self, **overrides):
@@ -164,24 +172,24 @@ class SandboxHelper:
         return self._control(f"orders/{order_id}/reverse-approval")
 
     def order(self, order_id):
-        from paypal_sandbox.models import SandboxOrder
+        from wagtail_lockedcarts.contrib.paypal_sandbox.models import SandboxOrder
 
         return SandboxOrder.objects.get(pk=order_id)
 
     def webhooks(self, **filters):
-        from paypal_sandbox.models import SandboxWebhook
+        from wagtail_lockedcarts.contrib.paypal_sandbox.models import SandboxWebhook
 
         return list(SandboxWebhook.objects.filter(**filters).order_by("pk"))
 
     def deliver_webhooks(self):
         """Deliver every queued event to the shop; returns [(event_type, http_status)]."""
-        from paypal_sandbox.webhooks import deliver_pending
+        from wagtail_lockedcarts.contrib.paypal_sandbox.webhooks import deliver_pending
 
         return deliver_pending()
 
     def signed(self, webhook):
         """(body, headers) of a genuine delivery of ``webhook``, to replay or tamper with."""
-        from paypal_sandbox.webhooks import signed_request
+        from wagtail_lockedcarts.contrib.paypal_sandbox.webhooks import signed_request
 
         return signed_request(webhook)
 
@@ -190,7 +198,7 @@ class SandboxHelper:
         return requests.request(method, url, data=body, headers=headers, timeout=30)
 
     def wait_idle(self, timeout=10.0):
-        from paypal_sandbox.control import wait_idle
+        from wagtail_lockedcarts.contrib.paypal_sandbox.control import wait_idle
 
         assert wait_idle(timeout), "the sandbox is still serving a request"
 

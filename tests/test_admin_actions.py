@@ -15,7 +15,12 @@ pytestmark = pytest.mark.django_db
 
 
 def action_url(name, cart_or_pk):
-    segment = {"confirm_cart": "confirm", "unlock_cart": "unlock-cart", "delete_cart": "delete-cart", "check_paypal": "check-paypal"}[name]
+    segment = {
+        "confirm_cart": "confirm",
+        "unlock_cart": "unlock-cart",
+        "delete_cart": "delete-cart",
+        "check_paypal": "check-paypal",
+    }[name]
     return f"{BASE}{segment}/{getattr(cart_or_pk, 'pk', cart_or_pk)}/"
 
 
@@ -29,7 +34,9 @@ def message_texts(response):
 
 @pytest.fixture
 def locked_cart(make_cart):
-    return make_cart(status=CartStatus.LOCKED, lines=[(1, 2)], lock_reason=LockReason.PENDING_PAYMENT, customer_name="Lena Locked")
+    return make_cart(
+        status=CartStatus.LOCKED, lines=[(1, 2)], lock_reason=LockReason.PENDING_PAYMENT, customer_name="Lena Locked"
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,9 @@ def test_fixed_url_names_resolve():
 
 
 def sidebar_items(response):
-    match = re.search(r'<script id="wagtail-sidebar-props" type="application/json">(.*?)</script>', response.content.decode(), re.S)
+    match = re.search(
+        r'<script id="wagtail-sidebar-props" type="application/json">(.*?)</script>', response.content.decode(), re.S
+    )
     return json.loads(match.group(1))
 
 
@@ -86,7 +88,7 @@ def test_listing_columns(admin_client, mixed_carts):
     assert "Visa ••••4242" in html
     assert "Pending payment" in html
     assert "29.97 EUR" in html
-    assert lifecycle  # noqa: the import documents who made the data
+    assert lifecycle  # noqa: B015 (the import documents who made the data)
 
 
 def test_cart_filter_locked_shows_only_locked_carts(admin_client, mixed_carts):
@@ -228,7 +230,15 @@ def test_edit_on_locked_cart_opens_read_only_cart_details(admin_client, mixed_ca
     assert response.status_code == 200
     html = response.content.decode()
     assert "Cart Details" in html
-    for text in ("25.00 EUR", "Mastercard ••••5100", cart.paypal_order_id, "CAP-9", "T-shirt", "Payment attempts", "Pending payment"):
+    for text in (
+        "25.00 EUR",
+        "Mastercard ••••5100",
+        cart.paypal_order_id,
+        "CAP-9",
+        "T-shirt",
+        "Payment attempts",
+        "Pending payment",
+    ):
         assert text in html, text
     assert f"{LIST_URL}history/{cart.pk}/" in html
     assert "<form" not in html.split('class="nice-padding"')[-1]  # nothing editable on the page
@@ -251,7 +261,11 @@ def test_open_cart_is_editable_by_users_with_change_permission(admin_client, mix
     response = admin_client.post(url, {"customer_name": "Alice Renamed", "customer_email": "alice2@example.com"})
     assert response.status_code == 302
     cart.refresh_from_db()
-    assert (cart.customer_name, cart.customer_email, cart.status) == ("Alice Renamed", "alice2@example.com", CartStatus.OPEN)
+    assert (cart.customer_name, cart.customer_email, cart.status) == (
+        "Alice Renamed",
+        "alice2@example.com",
+        CartStatus.OPEN,
+    )
 
 
 def test_edit_post_on_a_cart_that_left_open_changes_nothing(admin_client, mixed_carts):
@@ -288,5 +302,7 @@ def test_a_paypal_id_search_is_an_exact_indexed_lookup_not_a_substring_scan(admi
     with CaptureQueriesContext(connection) as captured:
         response = admin_client.get(RESULTS_URL, {"q": dave.paypal_order_id.lower()})
     assert listed_names(response) == ["Dave Noreturn"]
-    cart_queries = [q["sql"] for q in captured if "wagtail_lockedcarts_cart" in q["sql"] and "paypal_order_id\" =" in q["sql"]]
+    cart_queries = [
+        q["sql"] for q in captured if "wagtail_lockedcarts_cart" in q["sql"] and 'paypal_order_id" =' in q["sql"]
+    ]
     assert cart_queries and not [sql for sql in cart_queries if "LIKE" in sql.upper()]

@@ -101,7 +101,9 @@ def test_release_order_on_hold(admin_client, superuser, orders):
     assert response.status_code == 302 and response["Location"] == BASE
     order.refresh_from_db()
     assert order.status == OrderStatus.SUBMITTED
-    assert ModelLogEntry.objects.filter(object_id=str(order.pk), action="wagtail_lockedcarts.release", user=superuser).exists()
+    assert ModelLogEntry.objects.filter(
+        object_id=str(order.pk), action="wagtail_lockedcarts.release", user=superuser
+    ).exists()
     assert f"Order {order.pk} released and sent to export." in message_texts(response)
 
 
@@ -109,7 +111,9 @@ def test_retry_export(admin_client, superuser, orders):
     order = orders["submitted"]
     response = admin_client.post(f"{BASE}retry-export/{order.pk}/")
     assert response.status_code == 302
-    assert ModelLogEntry.objects.filter(object_id=str(order.pk), action="wagtail_lockedcarts.export", user=superuser).exists()
+    assert ModelLogEntry.objects.filter(
+        object_id=str(order.pk), action="wagtail_lockedcarts.export", user=superuser
+    ).exists()
 
 
 def test_actions_that_no_longer_apply_change_nothing(admin_client, orders):

@@ -8,8 +8,8 @@ from wagtail import hooks
 from wagtail.models import ModelLogEntry
 from wagtail.permissions import policy_registry
 
+from wagtail_lockedcarts.admin.permissions import CartPermissionPolicy, OrderPermissionPolicy
 from wagtail_lockedcarts.models import Cart, CartStatus, Order
-from wagtail_lockedcarts.permissions import CartPermissionPolicy, OrderPermissionPolicy
 
 BASE = "/admin/lockedcarts/carts/"
 
@@ -123,7 +123,9 @@ def test_unlock_only_editor_may_unlock(client, unlock_editor, mixed_carts):
     assert response.status_code == 302
     cart.refresh_from_db()
     assert cart.status == CartStatus.OPEN
-    assert ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.unlock", user=unlock_editor).exists()
+    assert ModelLogEntry.objects.filter(
+        object_id=str(cart.pk), action="wagtail_lockedcarts.unlock", user=unlock_editor
+    ).exists()
 
 
 @pytest.mark.parametrize("segment", ["confirm", "unlock-cart", "delete-cart", "check-paypal"])

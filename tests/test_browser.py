@@ -59,7 +59,9 @@ def shopper_cart(context):
     return Cart.objects.filter(session_key=session_key).order_by("-pk").first()
 
 
-def test_shopper_pays_and_the_admin_sees_the_order(new_context, live_server, paypal_sandbox, shop, cart_settings, superuser):
+def test_shopper_pays_and_the_admin_sees_the_order(
+    new_context, live_server, paypal_sandbox, shop, cart_settings, superuser
+):
     use_policy(cart_settings, "lock")
     shopper = new_context().new_page()
 
@@ -87,13 +89,32 @@ def test_shopper_pays_and_the_admin_sees_the_order(new_context, live_server, pay
 @pytest.mark.parametrize(
     "action, confirm_label, admin_message, shopper_message",
     [
-        ("Confirm Order", "Yes, confirm the order", "Order {order} created from the cart", "Your order {order} was confirmed. Thank you!"),
-        ("Delete Cart", "Yes, delete the cart", "Cart {cart} deleted.", "Your previous cart was removed. You can go on shopping with a new cart."),
+        (
+            "Confirm Order",
+            "Yes, confirm the order",
+            "Order {order} created from the cart",
+            "Your order {order} was confirmed. Thank you!",
+        ),
+        (
+            "Delete Cart",
+            "Yes, delete the cart",
+            "Cart {cart} deleted.",
+            "Your previous cart was removed. You can go on shopping with a new cart.",
+        ),
     ],
     ids=["confirm", "delete"],
 )
 def test_a_locked_cart_resolved_by_an_admin_frees_the_shoppers_same_browser(
-    new_context, live_server, paypal_sandbox, shop, cart_settings, superuser, action, confirm_label, admin_message, shopper_message
+    new_context,
+    live_server,
+    paypal_sandbox,
+    shop,
+    cart_settings,
+    superuser,
+    action,
+    confirm_label,
+    admin_message,
+    shopper_message,
 ):
     use_policy(cart_settings, "lock")
     shopper_context = new_context()
@@ -112,7 +133,9 @@ def test_a_locked_cart_resolved_by_an_admin_frees_the_shoppers_same_browser(
     assert shopper.get_by_role("button", name="Pay with PayPal").count() == 0
     assert shopper.get_by_role("button", name="Remove").count() == 0
     add_first_product(shopper, live_server, shop)
-    assert any(m.startswith("Your cart is locked while we check your payment with PayPal.") for m in messages_on(shopper))
+    assert any(
+        m.startswith("Your cart is locked while we check your payment with PayPal.") for m in messages_on(shopper)
+    )
     assert shopper.locator(".cart-link__state").inner_text() == "locked"
     assert cart.lines.get().quantity == 1
 

@@ -32,7 +32,10 @@ def test_bulk_unlock_lists_what_cannot_be_unlocked_and_changes_nothing_on_get(ad
     url = bulk_url("unlock_carts", mixed_carts["pending"], mixed_carts["no_return"], mixed_carts["open"])
     response = admin_client.get(url)
     assert response.status_code == 200
-    assert {item["item"].pk for item in response.context["items"]} == {mixed_carts["pending"].pk, mixed_carts["no_return"].pk}
+    assert {item["item"].pk for item in response.context["items"]} == {
+        mixed_carts["pending"].pk,
+        mixed_carts["no_return"].pk,
+    }
     assert [cart.pk for cart in response.context["items_with_no_access"]] == [mixed_carts["open"].pk]
     html = response.content.decode()
     assert "cannot be changed this way" in html and "csrfmiddlewaretoken" in html
@@ -47,7 +50,12 @@ def test_bulk_unlock_unlocks_each_cart_with_an_audit_entry(admin_client, superus
     for cart in carts:
         cart.refresh_from_db()
         assert cart.status == CartStatus.OPEN
-        assert ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.unlock", user=superuser).count() == 1
+        assert (
+            ModelLogEntry.objects.filter(
+                object_id=str(cart.pk), action="wagtail_lockedcarts.unlock", user=superuser
+            ).count()
+            == 1
+        )
     assert "2 carts unlocked." in message_texts(response)
     assert mixed_carts["mismatch"].__class__.objects.get(pk=mixed_carts["mismatch"].pk).status == CartStatus.LOCKED
 
@@ -64,7 +72,10 @@ def test_bulk_unlock_reports_carts_changed_meanwhile(admin_client, superuser, mi
     assert Cart.objects.get(pk=mixed_carts["no_return"].pk).status == CartStatus.ORDERED
     assert Cart.objects.get(pk=mixed_carts["pending"].pk).status == CartStatus.OPEN
     assert "1 cart unlocked." in texts
-    assert f"1 cart was left unchanged (its state or your permissions do not allow it): {mixed_carts['no_return'].pk}" in texts
+    assert (
+        f"1 cart was left unchanged (its state or your permissions do not allow it): {mixed_carts['no_return'].pk}"
+        in texts
+    )
 
 
 def test_bulk_unlock_refused_for_a_viewer(client, viewer, mixed_carts):
@@ -79,7 +90,10 @@ def test_bulk_unlock_refused_for_a_viewer(client, viewer, mixed_carts):
 def test_bulk_delete_replaces_the_builtin_and_logs_snapshots(admin_client, superuser, mixed_carts):
     carts = [mixed_carts["open"], mixed_carts["pending"], mixed_carts["ordered"]]
     response = admin_client.get(bulk_url("delete", *carts))
-    assert {item["item"].pk for item in response.context["items"]} == {mixed_carts["open"].pk, mixed_carts["pending"].pk}
+    assert {item["item"].pk for item in response.context["items"]} == {
+        mixed_carts["open"].pk,
+        mixed_carts["pending"].pk,
+    }
     assert [cart.pk for cart in response.context["items_with_no_access"]] == [mixed_carts["ordered"].pk]
     response = admin_client.post(bulk_url("delete", *carts))
     assert response.status_code == 302
@@ -101,9 +115,14 @@ def test_bulk_post_without_csrf_is_rejected(superuser, mixed_carts):
 
 
 def test_bulk_check_with_paypal_confirmation_lists_checkable_carts(admin_client, mixed_carts):
-    response = admin_client.get(bulk_url("check_paypal", mixed_carts["pending"], mixed_carts["awaiting"], mixed_carts["open"]))
+    response = admin_client.get(
+        bulk_url("check_paypal", mixed_carts["pending"], mixed_carts["awaiting"], mixed_carts["open"])
+    )
     assert response.status_code == 200
-    assert {item["item"].pk for item in response.context["items"]} == {mixed_carts["pending"].pk, mixed_carts["awaiting"].pk}
+    assert {item["item"].pk for item in response.context["items"]} == {
+        mixed_carts["pending"].pk,
+        mixed_carts["awaiting"].pk,
+    }
     assert [cart.pk for cart in response.context["items_with_no_access"]] == [mixed_carts["open"].pk]
 
 
@@ -123,4 +142,6 @@ def test_bulk_check_with_paypal_orders_the_paid_cart(paypal_sandbox, shop, super
     cart.refresh_from_db()
     assert cart.status == CartStatus.ORDERED
     assert "1 cart checked with PayPal." in message_texts(response)
-    assert ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.reconcile", user=superuser).exists()
+    assert ModelLogEntry.objects.filter(
+        object_id=str(cart.pk), action="wagtail_lockedcarts.reconcile", user=superuser
+    ).exists()

@@ -156,7 +156,9 @@ def test_pay_and_close_the_window_the_webhook_alone_makes_the_order(paypal_sandb
     assert Order.objects.count() == 1
 
 
-def test_a_shopper_who_never_pays_is_locked_after_the_timeout_and_reconcile_leaves_it_locked(paypal_sandbox, shop, cart_settings):
+def test_a_shopper_who_never_pays_is_locked_after_the_timeout_and_reconcile_leaves_it_locked(
+    paypal_sandbox, shop, cart_settings
+):
     shopper = paypal_sandbox.shopper_at_paypal(shop)
     cart = shopper.cart()
 
@@ -193,7 +195,9 @@ def test_the_return_url_with_another_carts_token_is_refused(paypal_sandbox, shop
     intruder = paypal_sandbox.shopper_at_paypal(shop, [(1, 1)])
 
     for visitor in (intruder, paypal_sandbox.shopper()):
-        page = visitor.get(reverse("wagtail_lockedcarts:paypal_return") + f"?token={victim_cart.paypal_order_id}&PayerID=X")
+        page = visitor.get(
+            reverse("wagtail_lockedcarts:paypal_return") + f"?token={victim_cart.paypal_order_id}&PayerID=X"
+        )
         assert page.status_code == 403
         page = visitor.get(reverse("wagtail_lockedcarts:paypal_cancel") + f"?token={victim_cart.paypal_order_id}")
         assert page.status_code == 403

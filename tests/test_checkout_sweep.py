@@ -9,9 +9,10 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from tests.fixtures_background import run_concurrently
-from wagtail_lockedcarts import lifecycle, sweeps, tasks
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.background import sweeps, tasks
+from wagtail_lockedcarts.background.sweeps import sweep_checkouts
 from wagtail_lockedcarts.models import Cart, CartStatus, LockReason, Order, OrderStatus
-from wagtail_lockedcarts.sweeps import sweep_checkouts
 
 
 @pytest.fixture
@@ -74,9 +75,14 @@ def _sweep_query_profile(site, count, user=None):
     Cart.objects.filter(status=CartStatus.AWAITING_PAYMENT).delete()
     started = timezone.now() - timedelta(hours=3)
     carts = Cart.objects.bulk_create(
-        [Cart(site=site, user=user, status=CartStatus.AWAITING_PAYMENT, amount="12.50", checkout_started_at=started) for _ in range(count)]
+        [
+            Cart(site=site, user=user, status=CartStatus.AWAITING_PAYMENT, amount="12.50", checkout_started_at=started)
+            for _ in range(count)
+        ]
     )
-    CartLine.objects.bulk_create([CartLine(cart=c, product_key="mug", title="Mug", unit_price="12.50", quantity=1) for c in carts])
+    CartLine.objects.bulk_create(
+        [CartLine(cart=c, product_key="mug", title="Mug", unit_price="12.50", quantity=1) for c in carts]
+    )
     with CaptureQueriesContext(connection) as queries:
         report = sweep_checkouts(batch_size=count, requeue_exports=False)
     assert report.locked == count and report.batches == 1
@@ -144,7 +150,9 @@ def test_paypal_settles_what_it_can_and_the_rest_is_locked(paypal_sandbox, shop,
     abandoned = paypal_sandbox.shopper_at_paypal(shop, lines=((1, 1),))
     paid_cart, abandoned_cart = paid.cart(), abandoned.cart()
     assert statuses(paid_cart, abandoned_cart) == [CartStatus.AWAITING_PAYMENT, CartStatus.AWAITING_PAYMENT]
-    Cart.objects.filter(pk__in=[paid_cart.pk, abandoned_cart.pk]).update(checkout_started_at=timezone.now() - timedelta(hours=2))
+    Cart.objects.filter(pk__in=[paid_cart.pk, abandoned_cart.pk]).update(
+        checkout_started_at=timezone.now() - timedelta(hours=2)
+    )
 
     report = sweep_checkouts()
     paypal_sandbox.wait_idle()
@@ -180,7 +188,9 @@ def test_sweeps_racing_on_postgres_lock_each_cart_once(postgres, no_paypal_recon
 # lost exports
 
 
-def test_orders_whose_export_never_started_are_queued_again_once(no_paypal_reconcile, aged_order, django_capture_on_commit_callbacks):
+def test_orders_whose_export_never_started_are_queued_again_once(
+    no_paypal_reconcile, aged_order, django_capture_on_commit_callbacks
+):
     lost = aged_order("submitted")  # its on_commit enqueue never ran: the test transaction never commits
     recent = aged_order("submitted")
     Order.objects.filter(pk=lost.pk).update(submitted_at=timezone.now() - timedelta(hours=1))

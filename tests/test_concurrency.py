@@ -96,7 +96,9 @@ def test_confirm_racing_delete_ends_in_exactly_one_outcome(postgres, make_cart):
 def test_payment_completion_racing_admin_unlock_is_consistent(postgres, make_cart):
     cart = make_cart(status=CartStatus.LOCKED)
     result = completed(cart)
-    functions = [lambda: lifecycle.apply_payment_result(cart.pk, result)] * 4 + [lambda: lifecycle.unlock_cart(cart.pk)] * 4
+    functions = [lambda: lifecycle.apply_payment_result(cart.pk, result)] * 4 + [
+        lambda: lifecycle.unlock_cart(cart.pk)
+    ] * 4
     results, errors = race(*functions)
     assert not errors
     cart.refresh_from_db()
@@ -121,7 +123,9 @@ def test_replayed_completion_from_eight_threads_creates_one_order(postgres, make
 
 def test_edit_racing_checkout_never_changes_the_frozen_amount(postgres, make_cart, shop):
     cart = make_cart(lines=[(0, 1)])
-    functions = [lambda: lifecycle.begin_checkout(cart.pk)] + [lambda: lifecycle.add_line(cart.pk, shop[1].cart_key, 1)] * 7
+    functions = [lambda: lifecycle.begin_checkout(cart.pk)] + [
+        lambda: lifecycle.add_line(cart.pk, shop[1].cart_key, 1)
+    ] * 7
     results, errors = race(*functions)
     assert not [e for e in errors if "CartNotEditable" not in e]
     cart.refresh_from_db()

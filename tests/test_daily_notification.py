@@ -10,15 +10,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.fixtures_background import free_port, run_concurrently
-from wagtail_lockedcarts import notifications, tasks
+from wagtail_lockedcarts.background import notifications, tasks
+from wagtail_lockedcarts.background.notifications import (
+    DigestDeliveryError,
+    DigestStatus,
+    send_digest,
+    send_due_digests,
+)
 from wagtail_lockedcarts.models import CartStatus, DigestRun, LockReason
-from wagtail_lockedcarts.notifications import DigestDeliveryError, DigestStatus, send_digest, send_due_digests
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def html_of(message):
-    (html, mimetype), = message.alternatives
+    ((html, mimetype),) = message.alternatives
     assert mimetype == "text/html"
     return html
 
@@ -39,7 +44,9 @@ def test_no_email_when_email_system_messages_is_off(cart_settings, make_cart):
 
 
 def test_email_lists_locked_carts_with_age_total_reason_and_admin_link(notify_settings, make_cart):
-    cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 2)], lock_reason=LockReason.NO_RETURN, customer_name="Ada Lovelace")
+    cart = make_cart(
+        status=CartStatus.LOCKED, lines=[(0, 2)], lock_reason=LockReason.NO_RETURN, customer_name="Ada Lovelace"
+    )
 
     (result,) = send_due_digests()
 
@@ -99,7 +106,10 @@ def test_each_site_gets_one_email_with_its_own_carts(notify_settings, other_site
     assert [result.status for result in results] == [DigestStatus.SENT, DigestStatus.SENT]
     by_recipient = {tuple(message.to): message for message in mail.outbox}
     assert set(by_recipient) == {("shop-admin@example.com", "ops@example.com"), ("second-admin@example.com",)}
-    first, second = by_recipient[("shop-admin@example.com", "ops@example.com")], by_recipient[("second-admin@example.com",)]
+    first, second = (
+        by_recipient[("shop-admin@example.com", "ops@example.com")],
+        by_recipient[("second-admin@example.com",)],
+    )
     assert f"/carts/inspect/{here.pk}/" in first.body and f"/carts/inspect/{there.pk}/" not in first.body
     assert f"/carts/inspect/{there.pk}/" in second.body and f"/carts/inspect/{here.pk}/" not in second.body
     assert second.subject.startswith("[Second shop] ")
@@ -221,8 +231,7 @@ def test_three_days_of_downtime_send_only_todays_email(notify_settings, other_si
     from django_q.models import Schedule
     from django_q.scheduler import scheduler
 
-    from wagtail_lockedcarts.schedules import DAILY_NOTIFICATION
-
+    from wagtail_lockedcarts.background.schedules import DAILY_NOTIFICATION
     from wagtail_lockedcarts.models import Cart
 
     monkeypatch.setattr(Conf, "CATCH_UP", catch_up)
@@ -258,7 +267,10 @@ def test_two_threads_racing_send_one_email_per_site(postgres, notify_settings, o
 
         assert errors == []
         assert len(mail.outbox) == 2
-        assert sorted(tuple(m.to) for m in mail.outbox) == [("second-admin@example.com",), ("shop-admin@example.com", "ops@example.com")]
+        assert sorted(tuple(m.to) for m in mail.outbox) == [
+            ("second-admin@example.com",),
+            ("shop-admin@example.com", "ops@example.com"),
+        ]
         statuses = [status for per_thread in results for status in per_thread]
         assert statuses.count(DigestStatus.SENT) == 2
         assert DigestRun.objects.filter(sent_at__isnull=False).count() == 2

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from wagtail_lockedcarts.components import LockedCartsPanel, LockedCartsSummaryItem
+from wagtail_lockedcarts.admin.components import LockedCartsPanel, LockedCartsSummaryItem
 
 pytestmark = pytest.mark.django_db
 

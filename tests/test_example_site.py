@@ -92,7 +92,7 @@ def test_header_shows_a_frozen_cart_as_such(client, django_user_model, make_cart
     make_cart(status=CartStatus.LOCKED, lines=[(0, 1), (1, 2)], user=user)
     client.force_login(user)
     html = client.get(reverse("wagtail_lockedcarts:cart")).content.decode()
-    assert 'cart-link--frozen' in html and 'data-cart-count="3"' in html
+    assert "cart-link--frozen" in html and 'data-cart-count="3"' in html
     assert "locked" in html.split('class="cart-link', 1)[1].split("</a>", 1)[0]
 
 

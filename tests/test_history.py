@@ -51,10 +51,18 @@ def test_site_history_report_labels(admin_client, superuser, make_cart):
     order = lifecycle.confirm_order(to_confirm, user=superuser).order
     lifecycle.unlock_cart(locked, user=superuser)
     html = site_history(admin_client)
-    for text in ("Cart locked: amount mismatch", f"Order {order.pk} confirmed from cart", "Cart unlocked", f"Order created from cart {to_confirm.pk}"):
+    for text in (
+        "Cart locked: amount mismatch",
+        f"Order {order.pk} confirmed from cart",
+        "Cart unlocked",
+        f"Order created from cart {to_confirm.pk}",
+    ):
         assert text in html, text
     # the Action filter offers readable labels
-    for value, label in (("wagtail_lockedcarts.unlock", "Unlock cart"), ("wagtail_lockedcarts.confirm", "Confirm order")):
+    for value, label in (
+        ("wagtail_lockedcarts.unlock", "Unlock cart"),
+        ("wagtail_lockedcarts.confirm", "Confirm order"),
+    ):
         assert f'value="{value}"' in html
         assert label in html
 

@@ -32,9 +32,7 @@ def result_for(cart, outcome, **kwargs):
 
 
 def actions_for(cart_pk):
-    return list(
-        ModelLogEntry.objects.filter(object_id=str(cart_pk)).order_by("pk").values_list("action", flat=True)
-    )
+    return list(ModelLogEntry.objects.filter(object_id=str(cart_pk)).order_by("pk").values_list("action", flat=True))
 
 
 @pytest.fixture
@@ -162,10 +160,13 @@ def test_abort_checkout_reopens_the_cart(awaiting):
 # -- payment results ------------------------------------------------------------------------------
 
 
-def test_completed_payment_creates_one_submitted_order_with_the_cart_lines(awaiting, django_capture_on_commit_callbacks):
+def test_completed_payment_creates_one_submitted_order_with_the_cart_lines(
+    awaiting, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         outcome = lifecycle.apply_payment_result(
-            awaiting, result_for(awaiting, PaymentOutcome.COMPLETED, capture_id="CAP-1", card_brand="visa", card_last4="4242")
+            awaiting,
+            result_for(awaiting, PaymentOutcome.COMPLETED, capture_id="CAP-1", card_brand="visa", card_last4="4242"),
         )
     awaiting.refresh_from_db()
     order = outcome.order
@@ -254,7 +255,9 @@ def test_declined_or_cancelled_payment_reopens_the_cart(awaiting, outcome):
 
 
 def test_unknown_result_changes_no_status(awaiting):
-    outcome = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, paypal_status="PAYER_ACTION_REQUIRED"))
+    outcome = lifecycle.apply_payment_result(
+        awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, paypal_status="PAYER_ACTION_REQUIRED")
+    )
     awaiting.refresh_from_db()
     assert not outcome.changed and awaiting.status == CartStatus.AWAITING_PAYMENT
     assert awaiting.paypal_status == "PAYER_ACTION_REQUIRED" and awaiting.paypal_checked_at
@@ -280,7 +283,9 @@ def test_a_declined_result_does_not_unlock_an_amount_mismatch(awaiting):
 
 @pytest.mark.parametrize("last4", ["4111111111111111", "41", "abcd", "4242 "])
 def test_anything_but_four_digits_is_never_stored_as_card_data(awaiting, last4):
-    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, card_brand="VISA", card_last4=last4))
+    lifecycle.apply_payment_result(
+        awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, card_brand="VISA", card_last4=last4)
+    )
     awaiting.refresh_from_db()
     assert awaiting.card_last4 in ("", "4242")
     assert "4111" not in awaiting.card_last4
@@ -301,7 +306,9 @@ def test_the_database_rejects_a_full_card_number(make_cart):
 
 def test_stale_checkouts_lock_with_reason_no_return(make_cart, cart_settings):
     stale, fresh = make_cart(status=CartStatus.AWAITING_PAYMENT), make_cart(status=CartStatus.AWAITING_PAYMENT)
-    Cart.objects.filter(pk=stale.pk).update(checkout_started_at=timezone.now() - timedelta(minutes=cart_settings.checkout_timeout_minutes + 1))
+    Cart.objects.filter(pk=stale.pk).update(
+        checkout_started_at=timezone.now() - timedelta(minutes=cart_settings.checkout_timeout_minutes + 1)
+    )
     assert lifecycle.lock_stale_checkouts() == 1
     stale.refresh_from_db(), fresh.refresh_from_db()
     assert (stale.status, stale.lock_reason) == (CartStatus.LOCKED, LockReason.NO_RETURN)

@@ -24,7 +24,16 @@ if not MODELADMIN_INSTALLED:
     def test_modeladmin_suite_passes_with_the_sub_app_installed():
         root = Path(__file__).resolve().parent.parent
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", str(Path(__file__)), "--ds=tests.settings_modeladmin", "-q", "-p", "no:randomly"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(Path(__file__)),
+                "--ds=tests.settings_modeladmin",
+                "-q",
+                "-p",
+                "no:randomly",
+            ],
             cwd=root,
             env={**os.environ},
             capture_output=True,
@@ -50,7 +59,12 @@ else:
 
     def sidebar_links(client):
         html = client.get("/admin/").content.decode()
-        return set(re.findall(r'"label": "([^"]+)", "icon_name": "[^"]*", "classname": "[^"]*", "attrs": \{[^}]*\}, "url": "([^"]+)"', html))
+        return set(
+            re.findall(
+                r'"label": "([^"]+)", "icon_name": "[^"]*", "classname": "[^"]*", "attrs": \{[^}]*\}, "url": "([^"]+)"',
+                html,
+            )
+        )
 
     def row_buttons(html, cart):
         start = html.index(f'data-object-pk="{cart.pk}"')
@@ -71,7 +85,16 @@ else:
         response = admin_client.get(CARTS)
         assert response.status_code == 200
         html = response.content.decode()
-        for heading in ("Customer", "Total", "Card", "Status", "Lock reason", "Locked at", "Cart Filter", "Locked Carts"):
+        for heading in (
+            "Customer",
+            "Total",
+            "Card",
+            "Status",
+            "Lock reason",
+            "Locked at",
+            "Cart Filter",
+            "Locked Carts",
+        ):
             assert heading in html, heading
         html = admin_client.get(CARTS, {"cart_filter": "locked"}).content.decode()
         assert "Carol Pending" in html and "Dave Noreturn" in html and "Eve Mismatch" in html
@@ -84,10 +107,18 @@ else:
         html = admin_client.get(CARTS).content.decode()
         labels = [label for label, _url in row_buttons(html, mixed_carts["pending"])]
         assert labels == ["Cart Details", "Confirm Order", "Unlock Cart", "Check PayPal now", "Delete Cart"]
-        assert [label for label, _url in row_buttons(html, mixed_carts["open"])] == ["Edit", "Cart Details", "Delete Cart"]
+        assert [label for label, _url in row_buttons(html, mixed_carts["open"])] == [
+            "Edit",
+            "Cart Details",
+            "Delete Cart",
+        ]
         client.force_login(unlock_editor)
         html = client.get(CARTS).content.decode()
-        assert [label for label, _url in row_buttons(html, mixed_carts["pending"])] == ["Cart Details", "Unlock Cart", "Check PayPal now"]
+        assert [label for label, _url in row_buttons(html, mixed_carts["pending"])] == [
+            "Cart Details",
+            "Unlock Cart",
+            "Check PayPal now",
+        ]
 
     def test_buttons_run_the_shared_action_views(admin_client, superuser, mixed_carts):
         html = admin_client.get(CARTS).content.decode()
@@ -98,13 +129,17 @@ else:
         response = admin_client.post(buttons["Unlock Cart"])
         assert response.status_code == 302 and response["Location"] == CARTS
         assert Cart.objects.get(pk=mixed_carts["pending"].pk).status == CartStatus.OPEN
-        assert ModelLogEntry.objects.filter(object_id=str(mixed_carts["pending"].pk), action="wagtail_lockedcarts.unlock", user=superuser).exists()
+        assert ModelLogEntry.objects.filter(
+            object_id=str(mixed_carts["pending"].pk), action="wagtail_lockedcarts.unlock", user=superuser
+        ).exists()
 
         admin_client.post(dict(row_buttons(html, mixed_carts["no_return"]))["Confirm Order"])
         assert Order.objects.filter(cart=mixed_carts["no_return"]).exists()
 
         admin_client.post(dict(row_buttons(html, mixed_carts["mismatch"]))["Delete Cart"])
-        entry = ModelLogEntry.objects.get(object_id=str(mixed_carts["mismatch"].pk), action="wagtail_lockedcarts.delete")
+        entry = ModelLogEntry.objects.get(
+            object_id=str(mixed_carts["mismatch"].pk), action="wagtail_lockedcarts.delete"
+        )
         assert entry.deleted and entry.data["customer"] == "Eve Mismatch"
 
     def test_forbidden_action_is_403(client, unlock_editor, mixed_carts):
@@ -117,7 +152,15 @@ else:
         response = admin_client.get(f"{CARTS}inspect/{cart.pk}/")
         assert response.status_code == 200
         html = response.content.decode()
-        for text in ("25.00 EUR", cart.paypal_order_id, "T-shirt", "Payment attempts", "Pending payment", "Confirm Order", "Unlock Cart"):
+        for text in (
+            "25.00 EUR",
+            cart.paypal_order_id,
+            "T-shirt",
+            "Payment attempts",
+            "Pending payment",
+            "Confirm Order",
+            "Unlock Cart",
+        ):
             assert text in html, text
         assert f"{CARTS}history/{cart.pk}/" in html
 
@@ -126,7 +169,9 @@ else:
         response = admin_client.get(f"{CARTS}edit/{locked.pk}/")
         assert response.status_code == 302 and response["Location"] == f"{CARTS}inspect/{locked.pk}/"
         cart = mixed_carts["open"]
-        response = admin_client.post(f"{CARTS}edit/{cart.pk}/", {"customer_name": "Alice M.", "customer_email": "am@example.com"})
+        response = admin_client.post(
+            f"{CARTS}edit/{cart.pk}/", {"customer_name": "Alice M.", "customer_email": "am@example.com"}
+        )
         assert response.status_code == 302
         cart.refresh_from_db()
         assert (cart.customer_name, cart.status) == ("Alice M.", CartStatus.OPEN)
@@ -161,7 +206,9 @@ else:
         assert response.status_code == 302 and response["Location"] == ORDERS
         held.refresh_from_db()
         assert held.status == OrderStatus.SUBMITTED
-        assert ModelLogEntry.objects.filter(object_id=str(held.pk), action="wagtail_lockedcarts.release", user=superuser).exists()
+        assert ModelLogEntry.objects.filter(
+            object_id=str(held.pk), action="wagtail_lockedcarts.release", user=superuser
+        ).exists()
         assert any("released" in str(m) for m in get_messages(response.wsgi_request))
 
     def test_sub_app_refuses_to_start_without_wagtail_modeladmin(monkeypatch):

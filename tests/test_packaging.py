@@ -53,5 +53,5 @@ def test_every_migration_and_template_of_the_source_is_in_the_wheel(wheel_files)
 
 
 def test_the_wheel_leaves_out_the_example_site_and_the_tests(wheel_files):
-    assert not [name for name in wheel_files if name.startswith(("example_site/", "tests/", "paypal_sandbox/", "shop/"))]
+    assert not [name for name in wheel_files if name.startswith(("example_site/", "tests/", "shop/"))]
     assert not [name for name in wheel_files if "__pycache__" in name]

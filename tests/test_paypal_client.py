@@ -12,7 +12,7 @@ import requests
 from wagtail_lockedcarts.lifecycle import PaymentOutcome
 from wagtail_lockedcarts.paypal.client import PayPalClient, PayPalError, PayPalUnavailable, approval_url
 from wagtail_lockedcarts.paypal.reconcile import payment_result_from_order
-from wagtail_lockedcarts.views.webhooks import order_id_for_event
+from wagtail_lockedcarts.paypal.webhooks import order_id_for_event
 
 
 class FakeResponse:
@@ -87,7 +87,13 @@ def test_a_rejected_token_is_refreshed_once(paypal_settings):
 
 @pytest.mark.parametrize(
     "failure",
-    [requests.ConnectTimeout("slow"), requests.ReadTimeout("slow"), requests.ConnectionError("refused"), FakeResponse(500, {}), FakeResponse(503)],
+    [
+        requests.ConnectTimeout("slow"),
+        requests.ReadTimeout("slow"),
+        requests.ConnectionError("refused"),
+        FakeResponse(500, {}),
+        FakeResponse(503),
+    ],
 )
 def test_timeouts_connection_errors_and_5xx_are_unknown_not_failed(paypal_settings, failure):
     paypal = client(TOKEN, failure)
@@ -99,7 +105,12 @@ def test_timeouts_connection_errors_and_5xx_are_unknown_not_failed(paypal_settin
 
 
 def test_a_4xx_carries_paypals_issue_name(paypal_settings):
-    paypal = client(TOKEN, FakeResponse(422, {"name": "UNPROCESSABLE_ENTITY", "details": [{"issue": "INSTRUMENT_DECLINED"}], "debug_id": "abc"}))
+    paypal = client(
+        TOKEN,
+        FakeResponse(
+            422, {"name": "UNPROCESSABLE_ENTITY", "details": [{"issue": "INSTRUMENT_DECLINED"}], "debug_id": "abc"}
+        ),
+    )
 
     with pytest.raises(PayPalError) as caught:
         paypal.capture_order("A", "key")
@@ -111,14 +122,27 @@ def test_capture_and_create_send_the_idempotency_key(paypal_settings):
     paypal = client(TOKEN, FakeResponse(201, {"id": "A"}), FakeResponse(200, {"id": "A", "links": []}))
 
     paypal.capture_order("A", "capture-key")
-    paypal.create_order(request_id="create-key", amount=Decimal("12.5"), currency="EUR", reference=7, invoice_id="cart-7-1", return_url="https://shop/r", cancel_url="https://shop/c")
+    paypal.create_order(
+        request_id="create-key",
+        amount=Decimal("12.5"),
+        currency="EUR",
+        reference=7,
+        invoice_id="cart-7-1",
+        return_url="https://shop/r",
+        cancel_url="https://shop/c",
+    )
 
     capture_call, create_call = paypal.session.calls[1], paypal.session.calls[2]
     assert capture_call[2]["headers"]["PayPal-Request-Id"] == "capture-key"
     assert create_call[2]["headers"]["PayPal-Request-Id"] == "create-key"
     body = json.loads(create_call[2]["data"])
     assert body["intent"] == "CAPTURE"
-    assert body["purchase_units"][0] == {"reference_id": "7", "custom_id": "7", "invoice_id": "cart-7-1", "amount": {"currency_code": "EUR", "value": "12.50"}}
+    assert body["purchase_units"][0] == {
+        "reference_id": "7",
+        "custom_id": "7",
+        "invoice_id": "cart-7-1",
+        "amount": {"currency_code": "EUR", "value": "12.50"},
+    }
     assert body["payment_source"]["paypal"]["experience_context"]["return_url"] == "https://shop/r"
 
 
@@ -173,7 +197,11 @@ def test_the_approval_link_is_payer_action_or_approve():
 
 
 def order(status="COMPLETED", capture=None, source=None):
-    data = {"id": "ORDER1", "status": status, "purchase_units": [{"amount": {"currency_code": "EUR", "value": "10.00"}}]}
+    data = {
+        "id": "ORDER1",
+        "status": status,
+        "purchase_units": [{"amount": {"currency_code": "EUR", "value": "10.00"}}],
+    }
     if capture:
         data["purchase_units"][0]["payments"] = {"captures": capture if isinstance(capture, list) else [capture]}
     if source:
@@ -214,7 +242,15 @@ def test_a_capture_refused_with_instrument_declined_is_a_decline():
 
 
 def test_the_mapping_keeps_amount_reason_and_card_brand_and_last_four_only():
-    card = {"card": {"brand": "VISA", "last_digits": "4242", "expiry": "2031-12", "bin_details": {"bin": "424242"}, "name": "A B"}}
+    card = {
+        "card": {
+            "brand": "VISA",
+            "last_digits": "4242",
+            "expiry": "2031-12",
+            "bin_details": {"bin": "424242"},
+            "name": "A B",
+        }
+    }
 
     result = payment_result_from_order(order(capture=capture("PENDING", "ECHECK", value="9.99"), source=card))
 
@@ -232,7 +268,9 @@ def test_digits_that_are_not_a_last_four_are_dropped():
 
 
 def test_the_payer_email_comes_from_the_paypal_wallet():
-    result = payment_result_from_order(order(capture=capture("COMPLETED"), source={"paypal": {"email_address": "p@example.com"}}))
+    result = payment_result_from_order(
+        order(capture=capture("COMPLETED"), source={"paypal": {"email_address": "p@example.com"}})
+    )
 
     assert result.payer_email == "p@example.com"
 
@@ -241,7 +279,13 @@ def test_the_payer_email_comes_from_the_paypal_wallet():
     "event, order_id",
     [
         ({"event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "O1"}}, "O1"),
-        ({"event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {"id": "C1", "supplementary_data": {"related_ids": {"order_id": "O2"}}}}, "O2"),
+        (
+            {
+                "event_type": "PAYMENT.CAPTURE.COMPLETED",
+                "resource": {"id": "C1", "supplementary_data": {"related_ids": {"order_id": "O2"}}},
+            },
+            "O2",
+        ),
         ({"event_type": "PAYMENT.CAPTURE.DENIED", "resource": {"id": "C1"}}, ""),
         ({"event_type": "CHECKOUT.PAYMENT-APPROVAL.REVERSED", "resource": {"order_id": "O3"}}, "O3"),
         ({"event_type": "CUSTOMER.DISPUTE.CREATED", "resource": {"id": "D1"}}, ""),

@@ -17,8 +17,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from wagtail_lockedcarts.background.schedules import (
+    CHECKOUT_SWEEP,
+    DAILY_NOTIFICATION,
+    ensure_schedules,
+)
 from wagtail_lockedcarts.models import CartStatus, DigestRun
-from wagtail_lockedcarts.schedules import CHECKOUT_SWEEP, DAILY_NOTIFICATION, ensure_schedules
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE_SECONDS = 75

@@ -10,8 +10,13 @@ from django_q.models import Schedule, Success
 from django_q.scheduler import scheduler
 
 from tests.fixtures_background import run_concurrently
+from wagtail_lockedcarts.background.schedules import (
+    CHECKOUT_SWEEP,
+    DAILY_NOTIFICATION,
+    SCHEDULE_NAMES,
+    ensure_schedules,
+)
 from wagtail_lockedcarts.models import CartStatus, DigestRun
-from wagtail_lockedcarts.schedules import CHECKOUT_SWEEP, DAILY_NOTIFICATION, SCHEDULE_NAMES, ensure_schedules
 
 
 def rows():
@@ -25,9 +30,17 @@ def test_migrate_leaves_one_row_per_schedule(db):
 
     assert rows() == [CHECKOUT_SWEEP, DAILY_NOTIFICATION]
     daily = Schedule.objects.get(name=DAILY_NOTIFICATION)
-    assert (daily.func, daily.schedule_type, daily.repeats) == ("wagtail_lockedcarts.tasks.daily_notification", Schedule.HOURLY, -1)
+    assert (daily.func, daily.schedule_type, daily.repeats) == (
+        "wagtail_lockedcarts.background.tasks.daily_notification",
+        Schedule.HOURLY,
+        -1,
+    )
     sweep = Schedule.objects.get(name=CHECKOUT_SWEEP)
-    assert (sweep.func, sweep.schedule_type, sweep.minutes) == ("wagtail_lockedcarts.tasks.checkout_sweep", Schedule.MINUTES, 5)
+    assert (sweep.func, sweep.schedule_type, sweep.minutes) == (
+        "wagtail_lockedcarts.background.tasks.checkout_sweep",
+        Schedule.MINUTES,
+        5,
+    )
     assert daily.cluster is None and sweep.cluster is None
 
 
@@ -53,7 +66,7 @@ def test_duplicates_are_removed_keeping_the_oldest_row(db):
 
     (kept,) = Schedule.objects.filter(name=DAILY_NOTIFICATION)
     assert kept.pk == original.pk
-    assert kept.func == "wagtail_lockedcarts.tasks.daily_notification"
+    assert kept.func == "wagtail_lockedcarts.background.tasks.daily_notification"
 
 
 def test_operator_edits_to_next_run_and_repeats_survive_migrate_but_code_fields_follow_the_code(db, settings):
@@ -65,7 +78,7 @@ def test_operator_edits_to_next_run_and_repeats_survive_migrate_but_code_fields_
 
     sweep = Schedule.objects.get(name=CHECKOUT_SWEEP)
     assert (sweep.next_run, sweep.repeats) == (future, 0)
-    assert (sweep.func, sweep.minutes) == ("wagtail_lockedcarts.tasks.checkout_sweep", 2)
+    assert (sweep.func, sweep.minutes) == ("wagtail_lockedcarts.background.tasks.checkout_sweep", 2)
 
 
 def test_use_schedules_off_removes_both_schedules(db, settings):

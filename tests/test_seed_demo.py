@@ -97,7 +97,9 @@ def test_seed_demo_creates_orders_on_hold_submitted_and_exported(seeded):
 
 def test_seed_demo_submitted_order_counts_as_not_confirmed(seeded):
     """Its export was never acknowledged, days ago: the daily e-mail has something to say."""
-    grace = timedelta(hours=LockedCartSettings.for_site(Site.objects.get(is_default_site=True)).not_confirmed_grace_hours)
+    grace = timedelta(
+        hours=LockedCartSettings.for_site(Site.objects.get(is_default_site=True)).not_confirmed_grace_hours
+    )
     submitted = Order.objects.get(status=OrderStatus.SUBMITTED)
     assert list(Order.objects.not_confirmed(older_than=timezone.now() - grace)) == [submitted]
     assert submitted.exported_at is None
@@ -105,7 +107,11 @@ def test_seed_demo_submitted_order_counts_as_not_confirmed(seeded):
 
 def test_seed_demo_reaches_states_only_through_the_lifecycle_audit_trail(seeded):
     for cart in Cart.objects.exclude(status=CartStatus.OPEN):
-        actions = set(ModelLogEntry.objects.filter(object_id=str(cart.pk), content_type__model="cart").values_list("action", flat=True))
+        actions = set(
+            ModelLogEntry.objects.filter(object_id=str(cart.pk), content_type__model="cart").values_list(
+                "action", flat=True
+            )
+        )
         assert "wagtail_lockedcarts.checkout" in actions
         if cart.status == CartStatus.LOCKED:
             assert "wagtail_lockedcarts.lock" in actions

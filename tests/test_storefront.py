@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.functional import empty
 
 from wagtail_lockedcarts import lifecycle
-from wagtail_lockedcarts.middleware import CartMiddleware
 from wagtail_lockedcarts.models import Cart, CartStatus, LockReason
+from wagtail_lockedcarts.storefront.middleware import CartMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,9 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 def add(client, product, quantity=1, **extra):
-    return client.post(reverse("wagtail_lockedcarts:add_line"), {"product": product.cart_key, "quantity": quantity}, **extra)
+    return client.post(
+        reverse("wagtail_lockedcarts:add_line"), {"product": product.cart_key, "quantity": quantity}, **extra
+    )
 
 
 def shopper_cart(client):

@@ -14,11 +14,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import wagtail
 from django.core.management import call_command
 from django.test.utils import override_settings
 from django.utils import translation
 
-import wagtail
 import wagtail_lockedcarts
 
 PACKAGE = Path(wagtail_lockedcarts.__file__).resolve().parent
@@ -85,7 +85,9 @@ def keys(entries):
 
 
 def describe(missing):
-    return "\n".join(f"  {msgid!r}" + (f" (context {ctx!r})" if ctx else "") for ctx, msgid, _ in sorted(missing, key=str))
+    return "\n".join(
+        f"  {msgid!r}" + (f" (context {ctx!r})" if ctx else "") for ctx, msgid, _ in sorted(missing, key=str)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -211,8 +213,8 @@ def test_lock_reasons_and_statuses_in_german():
 
 
 def test_admin_menu_and_actions_in_german():
+    from wagtail_lockedcarts.admin.views.carts import CART_ACTIONS
     from wagtail_lockedcarts.models import Cart
-    from wagtail_lockedcarts.views.admin_carts import CART_ACTIONS
 
     with translation.override("de"):
         assert str(Cart.snippet_viewset.menu_label) == "Warenkorbverwaltung"

@@ -61,7 +61,7 @@ def test_a_tampered_body_is_rejected(paypal_sandbox, approved, shop):
 
 
 def test_a_signature_for_another_webhook_id_is_rejected(paypal_sandbox, approved):
-    from paypal_sandbox.webhooks import signed_request
+    from wagtail_lockedcarts.contrib.paypal_sandbox.webhooks import signed_request
 
     shopper, webhook = approved
     body, headers = signed_request(webhook, webhook_id="WH-SOMEONE-ELSE")
@@ -70,7 +70,16 @@ def test_a_signature_for_another_webhook_id_is_rejected(paypal_sandbox, approved
     assert_nothing_changed(shopper)
 
 
-@pytest.mark.parametrize("header", ["PAYPAL-TRANSMISSION-SIG", "PAYPAL-TRANSMISSION-ID", "PAYPAL-CERT-URL", "PAYPAL-AUTH-ALGO", "PAYPAL-TRANSMISSION-TIME"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "PAYPAL-TRANSMISSION-SIG",
+        "PAYPAL-TRANSMISSION-ID",
+        "PAYPAL-CERT-URL",
+        "PAYPAL-AUTH-ALGO",
+        "PAYPAL-TRANSMISSION-TIME",
+    ],
+)
 def test_missing_signature_headers_are_rejected(paypal_sandbox, approved, header):
     shopper, webhook = approved
     body, headers = paypal_sandbox.signed(webhook)

@@ -12,11 +12,14 @@ class WagtailLockedCartsConfig(AppConfig):
     def ready(self):
         from wagtail.permissions import register_permission_policy
 
-        from . import checks  # noqa: F401  (registers system checks)
-        from .models import Cart
-        from .permissions import CartPermissionPolicy, register_order_policy
-        from .schedules import connect_post_migrate
-        from .shopper import merge_guest_cart_on_login
+        from wagtail_lockedcarts import checks  # noqa: F401  (registers system checks)
+        from wagtail_lockedcarts.admin.permissions import (
+            CartPermissionPolicy,
+            register_order_policy,
+        )
+        from wagtail_lockedcarts.background.schedules import connect_post_migrate
+        from wagtail_lockedcarts.models import Cart
+        from wagtail_lockedcarts.storefront.shopper import merge_guest_cart_on_login
 
         # Registered here, before wagtail_hooks registers the snippet (Wagtail 8 ordering rule).
         register_permission_policy(Cart, CartPermissionPolicy(Cart))

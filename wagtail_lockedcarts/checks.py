@@ -8,10 +8,7 @@ from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
 BROKER_KEYS = ("orm", "redis", "django_redis", "sqs", "iron_mq", "mongo", "broker_class", "disque_nodes")
-RECOMMENDED = (
-    'Q_CLUSTER = {"orm": "default", "timeout": 300, "retry": 600, "max_attempts": 3, '
-    '"catch_up": False}'
-)
+RECOMMENDED = 'Q_CLUSTER = {"orm": "default", "timeout": 300, "retry": 600, "max_attempts": 3, "catch_up": False}'
 
 
 @register(Tags.compatibility)

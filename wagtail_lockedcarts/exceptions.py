@@ -15,7 +15,7 @@ class CartNotEditable(LockedCartsError):
     """The cart is not open, so its lines are frozen (the amount PayPal holds must not drift)."""
 
     def __init__(self, cart):
-        from .models import CartStatus
+        from wagtail_lockedcarts.models import CartStatus
 
         self.cart = cart
         messages = {

@@ -4,7 +4,7 @@ import logging
 
 from django.utils.module_loading import import_string
 
-from . import conf
+from wagtail_lockedcarts import conf
 
 logger = logging.getLogger("wagtail_lockedcarts.export")
 

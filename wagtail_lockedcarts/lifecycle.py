@@ -27,9 +27,9 @@ from django.utils.translation import pgettext_lazy
 from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry, Site
 
-from . import signals
-from .exceptions import CartNotEditable, EmptyCart, InvalidTransition
-from .models import (
+from wagtail_lockedcarts import signals
+from wagtail_lockedcarts.exceptions import CartNotEditable, EmptyCart, InvalidTransition
+from wagtail_lockedcarts.models import (
     Cart,
     CartLine,
     CartStatus,
@@ -43,8 +43,8 @@ from .models import (
     PendingPaymentPolicy,
     of_site,
 )
-from .models.validators import clean_card
-from .products import resolve_product
+from wagtail_lockedcarts.models.validators import clean_card
+from wagtail_lockedcarts.products import resolve_product
 
 logger = logging.getLogger("wagtail_lockedcarts")
 
@@ -117,9 +117,7 @@ def _compare_and_set(cart, expected, **changes):
     """UPDATE the cart only if it is still in ``expected``; refresh ``cart`` on success."""
     expected = [expected] if isinstance(expected, str) else list(expected)
     changes.setdefault("updated_at", timezone.now())
-    won = Cart.objects.filter(pk=cart.pk, status__in=expected).update(
-        version=models.F("version") + 1, **changes
-    )
+    won = Cart.objects.filter(pk=cart.pk, status__in=expected).update(version=models.F("version") + 1, **changes)
     if won:
         for name, value in changes.items():
             setattr(cart, name, value)
@@ -431,14 +429,29 @@ def _on_completed(cart, result, current, user):
         return Outcome(cart, False, order=order)
     if not current:
         # Money arrived for a checkout the cart has since moved on from: never order the new lines.
-        return _lock(cart, [CartStatus.OPEN, CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED], LockReason.SUPERSEDED_PAYMENT, user, result)
+        return _lock(
+            cart,
+            [CartStatus.OPEN, CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED],
+            LockReason.SUPERSEDED_PAYMENT,
+            user,
+            result,
+        )
     if not _amount_matches(cart, result):
         return _lock(cart, [CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED], LockReason.AMOUNT_MISMATCH, user, result)
-    if cart.status == CartStatus.LOCKED and cart.lock_reason in (LockReason.AMOUNT_MISMATCH, LockReason.SUPERSEDED_PAYMENT):
+    if cart.status == CartStatus.LOCKED and cart.lock_reason in (
+        LockReason.AMOUNT_MISMATCH,
+        LockReason.SUPERSEDED_PAYMENT,
+    ):
         return Outcome(cart, False, message=_("This cart needs an admin's decision."))
     if cart.status not in (CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED):
         return Outcome(cart, False)
-    order = _make_order(cart, OrderStatus.SUBMITTED, user=user, action=LOG_RECONCILE, expected=[CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED])
+    order = _make_order(
+        cart,
+        OrderStatus.SUBMITTED,
+        user=user,
+        action=LOG_RECONCILE,
+        expected=[CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED],
+    )
     return Outcome(cart, order is not None, order=order or _existing_order(cart))
 
 
@@ -449,14 +462,21 @@ def _on_pending(cart, result, current, user):
         return _lock(cart, [CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED], LockReason.AMOUNT_MISMATCH, user, result)
     policy = settings_for(cart).pending_payment_policy
     if policy == PendingPaymentPolicy.HOLD and cart.status == CartStatus.AWAITING_PAYMENT:
-        order = _make_order(cart, OrderStatus.ON_HOLD, user=user, action=LOG_RECONCILE, expected=[CartStatus.AWAITING_PAYMENT])
+        order = _make_order(
+            cart, OrderStatus.ON_HOLD, user=user, action=LOG_RECONCILE, expected=[CartStatus.AWAITING_PAYMENT]
+        )
         return Outcome(cart, order is not None, order=order or _existing_order(cart))
     if cart.status == CartStatus.LOCKED and cart.lock_reason == LockReason.PENDING_PAYMENT:
         return Outcome(cart, False)
     if cart.status == CartStatus.LOCKED and cart.lock_reason == LockReason.NO_RETURN:
         # Now we know why no answer came: say so, without a second lock event.
         _compare_and_set(cart, CartStatus.LOCKED, lock_reason=LockReason.PENDING_PAYMENT)
-        log(instance=cart, action=LOG_RECONCILE, user=user, data={"lock_reason": LockReason.PENDING_PAYMENT, "paypal_status": result.capture_status})
+        log(
+            instance=cart,
+            action=LOG_RECONCILE,
+            user=user,
+            data={"lock_reason": LockReason.PENDING_PAYMENT, "paypal_status": result.capture_status},
+        )
         return Outcome(cart, True)
     return _lock(cart, [CartStatus.AWAITING_PAYMENT], LockReason.PENDING_PAYMENT, user, result)
 
@@ -472,7 +492,12 @@ def _on_failed(cart, result, current, user):
     was_locked = cart.status == CartStatus.LOCKED
     if not _reopen(cart, cart.status):
         return Outcome(cart, False)
-    log(instance=cart, action=LOG_UNLOCK if was_locked else LOG_RECONCILE, user=user, data={"paypal_outcome": result.outcome, "reason": result.status_reason})
+    log(
+        instance=cart,
+        action=LOG_UNLOCK if was_locked else LOG_RECONCILE,
+        user=user,
+        data={"paypal_outcome": result.outcome, "reason": result.status_reason},
+    )
     if was_locked:
         _on_commit(lambda: signals.cart_unlocked.send(sender=Cart, cart=cart, user=user))
     return Outcome(cart, True)
@@ -492,7 +517,9 @@ def _lock(cart, expected, reason, user=None, result=None):
         return Outcome(cart, False)
     data = {"reason": reason}
     if result is not None:
-        data.update(paypal_status=result.paypal_status, capture_status=result.capture_status, status_reason=result.status_reason)
+        data.update(
+            paypal_status=result.paypal_status, capture_status=result.capture_status, status_reason=result.status_reason
+        )
     log(instance=cart, action=LOG_LOCK, user=user, data=data)
     _on_commit(lambda: signals.cart_locked.send(sender=Cart, cart=cart, reason=reason))
     return Outcome(cart, True)
@@ -557,7 +584,9 @@ def lock_stale_checkouts(now=None, batch_size=200, cart_ids=None):
             _bulk_log(carts, LOG_LOCK, {"reason": LockReason.NO_RETURN}, now)
             locked_total += len(carts)
             for cart in carts:
-                _on_commit(lambda cart=cart: signals.cart_locked.send(sender=Cart, cart=cart, reason=LockReason.NO_RETURN))
+                _on_commit(
+                    lambda cart=cart: signals.cart_locked.send(sender=Cart, cart=cart, reason=LockReason.NO_RETURN)
+                )
         if len(batch) < batch_size:
             break
     return locked_total
@@ -615,9 +644,10 @@ def unlock_cart(cart, user=None):
             raise InvalidTransition(_("Only locked carts can be unlocked."))
         previous_reason = cart.lock_reason
         _reopen(cart, CartStatus.LOCKED)
-        PaymentAttempt.objects.filter(cart=cart, status__in=[PaymentAttemptStatus.CREATED, PaymentAttemptStatus.UNKNOWN, PaymentAttemptStatus.APPROVED]).update(
-            status=PaymentAttemptStatus.CANCELLED, updated_at=timezone.now()
-        )
+        PaymentAttempt.objects.filter(
+            cart=cart,
+            status__in=[PaymentAttemptStatus.CREATED, PaymentAttemptStatus.UNKNOWN, PaymentAttemptStatus.APPROVED],
+        ).update(status=PaymentAttemptStatus.CANCELLED, updated_at=timezone.now())
         log(instance=cart, action=LOG_UNLOCK, user=user, data={"previous_reason": previous_reason})
         _on_commit(lambda: signals.cart_unlocked.send(sender=Cart, cart=cart, user=user))
         return Outcome(cart, True)
@@ -633,9 +663,7 @@ def delete_cart(cart, user=None):
         if cart is None:
             return Outcome(None, False, message=_("This cart was already deleted."))
         if cart.status not in DELETABLE:
-            raise InvalidTransition(
-                _("Ordered carts and carts in the middle of a payment cannot be deleted.")
-            )
+            raise InvalidTransition(_("Ordered carts and carts in the middle of a payment cannot be deleted."))
         data = snapshot(cart)
         log(instance=cart, action=LOG_DELETE, user=user, data=data, deleted=True)
         deleted, _detail = Cart.objects.filter(pk=cart.pk, status__in=DELETABLE).delete()
@@ -695,7 +723,7 @@ def _make_order(cart, status, user, action, expected):
 
 
 def _schedule_export(order):
-    from .tasks import enqueue_export
+    from wagtail_lockedcarts.background.tasks import enqueue_export
 
     order_id = order.pk
     _on_commit(lambda: enqueue_export(order_id))
@@ -735,7 +763,7 @@ def export_order(order_id):
     On failure the order stays ``submitted`` with the error recorded, and the exception is
     re-raised so the task queue retries it.
     """
-    from .export import get_exporter
+    from wagtail_lockedcarts.export import get_exporter
 
     order = Order.objects.filter(pk=order_id).first()
     if order is None or order.status != OrderStatus.SUBMITTED:

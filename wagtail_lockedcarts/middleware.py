@@ -1,17 +1,6 @@
-from django.utils.functional import SimpleLazyObject
+"""Public import path kept from 0.1 (``MIDDLEWARE`` settings name it); the middleware lives in
+:mod:`wagtail_lockedcarts.storefront.middleware`."""
 
-from .shopper import get_active_cart
+from wagtail_lockedcarts.storefront.middleware import CartMiddleware
 
-
-class CartMiddleware:
-    """Adds a lazy ``request.cart``: no query runs unless a view or template uses it.
-
-    Place it after ``SessionMiddleware``, ``AuthenticationMiddleware`` and ``MessageMiddleware``.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        request.cart = SimpleLazyObject(lambda: get_active_cart(request))
-        return self.get_response(request)
+__all__ = ["CartMiddleware"]

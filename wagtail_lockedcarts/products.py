@@ -7,8 +7,8 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 
-from . import conf
-from .exceptions import ProductNotFound
+from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.exceptions import ProductNotFound
 
 
 @dataclass(frozen=True)

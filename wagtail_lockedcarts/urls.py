@@ -1,6 +1,8 @@
 from django.urls import path
 
-from .views import checkout, storefront, webhooks
+from wagtail_lockedcarts.paypal import webhooks
+from wagtail_lockedcarts.storefront import checkout
+from wagtail_lockedcarts.storefront import views as storefront
 
 app_name = "wagtail_lockedcarts"
 

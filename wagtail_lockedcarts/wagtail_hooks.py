@@ -3,14 +3,14 @@
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from .bulk_actions import (
+from wagtail_lockedcarts.admin.bulk_actions import (
     CheckPayPalBulkAction,
     DeleteCartsBulkAction,
     UnlockCartsBulkAction,
 )
-from .components import LockedCartsPanel, LockedCartsSummaryItem
-from .log_actions import register_log_actions
-from .viewsets import CartViewSet, OrderViewSet
+from wagtail_lockedcarts.admin.components import LockedCartsPanel, LockedCartsSummaryItem
+from wagtail_lockedcarts.admin.log_actions import register_log_actions
+from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
 
 register_snippet(CartViewSet)
 register_snippet(OrderViewSet)

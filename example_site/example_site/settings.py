@@ -12,7 +12,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
     "shop",
-    "paypal_sandbox",
+    "wagtail_lockedcarts.contrib.paypal_sandbox",
     "wagtail_lockedcarts",
     "wagtail.contrib.settings",
     "wagtail.contrib.forms",

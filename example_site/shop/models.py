@@ -23,9 +23,7 @@ class ShopIndexPage(Page):
 
 class ProductPage(Page):
     sku = models.CharField(max_length=50, unique=True)
-    price = models.DecimalField(
-        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
-    )
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     description = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [

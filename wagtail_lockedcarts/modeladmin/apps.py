@@ -13,14 +13,9 @@ class WagtailLockedCartsModelAdminConfig(AppConfig):
             import wagtail_modeladmin  # noqa: F401
         except ImportError as error:
             raise ImproperlyConfigured(
-                "wagtail_lockedcarts.modeladmin needs wagtail-modeladmin: "
-                "pip install 'wagtail-lockedcarts[modeladmin]'"
+                "wagtail_lockedcarts.modeladmin needs wagtail-modeladmin: pip install 'wagtail-lockedcarts[modeladmin]'"
             ) from error
         if not apps.is_installed("wagtail_modeladmin"):
-            raise ImproperlyConfigured(
-                "wagtail_lockedcarts.modeladmin needs 'wagtail_modeladmin' in INSTALLED_APPS."
-            )
+            raise ImproperlyConfigured("wagtail_lockedcarts.modeladmin needs 'wagtail_modeladmin' in INSTALLED_APPS.")
         if not apps.is_installed("wagtail_lockedcarts"):
-            raise ImproperlyConfigured(
-                "wagtail_lockedcarts.modeladmin needs 'wagtail_lockedcarts' in INSTALLED_APPS."
-            )
+            raise ImproperlyConfigured("wagtail_lockedcarts.modeladmin needs 'wagtail_lockedcarts' in INSTALLED_APPS.")

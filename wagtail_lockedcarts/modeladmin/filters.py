@@ -4,7 +4,12 @@ the same query parameters and the same queries as the snippet listings."""
 from django.contrib.admin import SimpleListFilter
 from django.utils.translation import gettext_lazy as _
 
-from ..filters import CART_FILTER_CHOICES, ORDER_FILTER_CHOICES, filter_carts, filter_orders
+from wagtail_lockedcarts.admin.filters import (
+    CART_FILTER_CHOICES,
+    ORDER_FILTER_CHOICES,
+    filter_carts,
+    filter_orders,
+)
 
 
 class CartFilter(SimpleListFilter):

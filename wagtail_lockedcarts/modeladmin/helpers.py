@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.permissions import policy_registry
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 
-from ..permissions import CART_ACCESS_ACTIONS, ORDER_ACCESS_ACTIONS
-from ..views.admin_carts import cart_action_links
-from ..views.admin_orders import order_action_links
+from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS, ORDER_ACCESS_ACTIONS
+from wagtail_lockedcarts.admin.views.carts import cart_action_links
+from wagtail_lockedcarts.admin.views.orders import order_action_links
 
 
 class PolicyPermissionHelper(PermissionHelper):
@@ -68,7 +68,9 @@ class ActionButtonHelper(ButtonHelper):
                 {
                     "url": link.url,
                     "label": str(link.label),
-                    "classname": self.finalise_classname(self.action_classnames + serious + classnames_add, classnames_exclude),
+                    "classname": self.finalise_classname(
+                        self.action_classnames + serious + classnames_add, classnames_exclude
+                    ),
                     "title": str(link.label),
                 }
             )

@@ -6,13 +6,27 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail_modeladmin.options import ModelAdmin
 
-from ..models import Cart, Order
-from ..viewsets import CartViewSet, OrderViewSet
-from ..views.admin_carts import EDITABLE_CART_FIELDS, admin_cart_queryset, format_total
-from ..views.admin_orders import format_order_total
-from .filters import CartFilter, OrderFilter
-from .helpers import CartButtonHelper, CartPermissionHelper, OrderButtonHelper, OrderPermissionHelper
-from .views import CartEditView, CartInspectView, OrderInspectView, ProtectedHistoryView
+from wagtail_lockedcarts.admin.views.carts import (
+    EDITABLE_CART_FIELDS,
+    admin_cart_queryset,
+    format_total,
+)
+from wagtail_lockedcarts.admin.views.orders import format_order_total
+from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
+from wagtail_lockedcarts.modeladmin.filters import CartFilter, OrderFilter
+from wagtail_lockedcarts.modeladmin.helpers import (
+    CartButtonHelper,
+    CartPermissionHelper,
+    OrderButtonHelper,
+    OrderPermissionHelper,
+)
+from wagtail_lockedcarts.modeladmin.views import (
+    CartEditView,
+    CartInspectView,
+    OrderInspectView,
+    ProtectedHistoryView,
+)
+from wagtail_lockedcarts.models import Cart, Order
 
 
 class NotIndexedModelAdmin(ModelAdmin):

@@ -9,10 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail_modeladmin.views import EditView, HistoryView, InspectView
 
-from ..exceptions import InvalidTransition
-from ..permissions import cart_state_allows
-from ..views.admin_carts import EDITABLE_CART_FIELDS, admin_cart_queryset, cart_summary_rows, save_cart_customer_fields
-from ..views.admin_orders import order_summary_rows
+from wagtail_lockedcarts.admin.permissions import cart_state_allows
+from wagtail_lockedcarts.admin.views.carts import (
+    EDITABLE_CART_FIELDS,
+    admin_cart_queryset,
+    cart_summary_rows,
+    save_cart_customer_fields,
+)
+from wagtail_lockedcarts.admin.views.orders import order_summary_rows
+from wagtail_lockedcarts.exceptions import InvalidTransition
 
 
 class CartInspectView(InspectView):

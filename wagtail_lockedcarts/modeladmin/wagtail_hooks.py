@@ -3,8 +3,8 @@
 
 from wagtail_modeladmin.options import modeladmin_register
 
-from .. import conf
-from .options import CartModelAdmin, OrderModelAdmin
+from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.modeladmin.options import CartModelAdmin, OrderModelAdmin
 
 if conf.get("MODELADMIN_REGISTER"):
     modeladmin_register(CartModelAdmin)

@@ -1,9 +1,17 @@
-from .carts import LOCK_REASON_IN_SENTENCE, STATUS_IN_SENTENCE, Cart, CartLine, CartQuerySet, CartStatus, LockReason
-from .orders import Order, OrderLine, OrderStatus
-from .payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
-from .notifications import DigestRun
-from .settings import LockedCartSettings, PendingPaymentPolicy
-from .sites import of_site
+from wagtail_lockedcarts.models.carts import (
+    LOCK_REASON_IN_SENTENCE,
+    STATUS_IN_SENTENCE,
+    Cart,
+    CartLine,
+    CartQuerySet,
+    CartStatus,
+    LockReason,
+)
+from wagtail_lockedcarts.models.notifications import DigestRun
+from wagtail_lockedcarts.models.orders import Order, OrderLine, OrderStatus
+from wagtail_lockedcarts.models.payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
+from wagtail_lockedcarts.models.settings import LockedCartSettings, PendingPaymentPolicy
+from wagtail_lockedcarts.models.sites import of_site
 
 __all__ = [
     "Cart",

@@ -7,7 +7,12 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .validators import card_constraints, currency_code_validator, validate_card_brand, validate_last4
+from wagtail_lockedcarts.models.validators import (
+    card_constraints,
+    currency_code_validator,
+    validate_card_brand,
+    validate_last4,
+)
 
 
 class CartStatus(models.TextChoices):
@@ -77,16 +82,10 @@ class Cart(models.Model):
         related_name="lockedcarts_carts",
     )
     session_key = models.CharField(_("session key"), max_length=64, blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=CartStatus.choices, default=CartStatus.OPEN
-    )
-    lock_reason = models.CharField(
-        _("lock reason"), max_length=20, choices=LockReason.choices, blank=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=CartStatus.choices, default=CartStatus.OPEN)
+    lock_reason = models.CharField(_("lock reason"), max_length=20, choices=LockReason.choices, blank=True)
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
-    currency = models.CharField(
-        _("currency"), max_length=3, validators=[currency_code_validator], default="EUR"
-    )
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_code_validator], default="EUR")
     amount = models.DecimalField(
         _("amount at checkout"),
         max_digits=12,
@@ -102,12 +101,8 @@ class Cart(models.Model):
     paypal_capture_status = models.CharField(_("PayPal capture status"), max_length=32, blank=True)
     paypal_status_reason = models.CharField(_("PayPal status reason"), max_length=64, blank=True)
     paypal_checked_at = models.DateTimeField(_("PayPal last checked at"), null=True, blank=True)
-    card_brand = models.CharField(
-        _("card brand"), max_length=20, blank=True, validators=[validate_card_brand]
-    )
-    card_last4 = models.CharField(
-        _("card last 4"), max_length=4, blank=True, validators=[validate_last4]
-    )
+    card_brand = models.CharField(_("card brand"), max_length=20, blank=True, validators=[validate_card_brand])
+    card_last4 = models.CharField(_("card last 4"), max_length=4, blank=True, validators=[validate_last4])
     payer_email = models.EmailField(_("payer e-mail"), blank=True)
     customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
     customer_email = models.EmailField(_("customer e-mail"), blank=True)
@@ -167,7 +162,7 @@ class Cart(models.Model):
 
     @property
     def state_in_sentence(self):
-        """"locked – pending payment", for messages that mention the cart's state mid-sentence."""
+        """ "locked – pending payment", for messages that mention the cart's state mid-sentence."""
         state = str(STATUS_IN_SENTENCE.get(self.status, self.status))
         if self.status == CartStatus.LOCKED and self.lock_reason:
             state = f"{state} – {LOCK_REASON_IN_SENTENCE.get(self.lock_reason, self.lock_reason)}"
@@ -192,9 +187,7 @@ class Cart(models.Model):
         lines = getattr(self, "_prefetched_objects_cache", {}).get("lines")
         if lines is not None:
             return sum((line.line_total for line in lines), Decimal("0.00"))
-        total = self.lines.aggregate(
-            total=Sum(models.F("unit_price") * models.F("quantity"))
-        )["total"]
+        total = self.lines.aggregate(total=Sum(models.F("unit_price") * models.F("quantity")))["total"]
         return (total or Decimal("0")).quantize(Decimal("0.01"))
 
     @property

@@ -14,9 +14,7 @@ class DigestRun(models.Model):
     class Meta:
         verbose_name = _("daily notification")
         verbose_name_plural = _("daily notifications")
-        constraints = [
-            models.UniqueConstraint(fields=["site", "date"], name="lockedcarts_digest_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["site", "date"], name="lockedcarts_digest_once")]
 
     def __str__(self):
         return f"{self.site_id} {self.date}"

@@ -4,7 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .validators import card_constraints, currency_code_validator, validate_card_brand, validate_last4
+from wagtail_lockedcarts.models.validators import (
+    card_constraints,
+    currency_code_validator,
+    validate_card_brand,
+    validate_last4,
+)
 
 
 class OrderStatus(models.TextChoices):
@@ -31,9 +36,7 @@ class Order(models.Model):
         related_name="order",
     )
     cart_reference = models.PositiveBigIntegerField(_("cart number"), null=True, blank=True)
-    site = models.ForeignKey(
-        "wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    site = models.ForeignKey("wagtailcore.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("customer"),
@@ -49,12 +52,8 @@ class Order(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     paypal_order_id = models.CharField(_("PayPal order id"), max_length=64, blank=True)
     paypal_capture_id = models.CharField(_("PayPal capture id"), max_length=64, blank=True)
-    card_brand = models.CharField(
-        _("card brand"), max_length=20, blank=True, validators=[validate_card_brand]
-    )
-    card_last4 = models.CharField(
-        _("card last 4"), max_length=4, blank=True, validators=[validate_last4]
-    )
+    card_brand = models.CharField(_("card brand"), max_length=20, blank=True, validators=[validate_card_brand])
+    card_last4 = models.CharField(_("card last 4"), max_length=4, blank=True, validators=[validate_last4])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)

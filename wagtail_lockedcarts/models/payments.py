@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .validators import currency_code_validator
+from wagtail_lockedcarts.models.validators import currency_code_validator
 
 
 class PaymentAttemptStatus(models.TextChoices):
@@ -21,17 +21,11 @@ class PaymentAttemptStatus(models.TextChoices):
 class PaymentAttempt(models.Model):
     """One trip to PayPal. Holds the idempotency keys so retries never pay or capture twice."""
 
-    cart = models.ForeignKey(
-        "wagtail_lockedcarts.Cart", related_name="payment_attempts", on_delete=models.CASCADE
-    )
+    cart = models.ForeignKey("wagtail_lockedcarts.Cart", related_name="payment_attempts", on_delete=models.CASCADE)
     provider = models.CharField(_("provider"), max_length=20, default="paypal")
-    paypal_order_id = models.CharField(
-        _("PayPal order id"), max_length=64, null=True, blank=True, unique=True
-    )
+    paypal_order_id = models.CharField(_("PayPal order id"), max_length=64, null=True, blank=True, unique=True)
     request_id = models.UUIDField(_("create request id"), default=uuid.uuid4, editable=False)
-    capture_request_id = models.UUIDField(
-        _("capture request id"), default=uuid.uuid4, editable=False
-    )
+    capture_request_id = models.UUIDField(_("capture request id"), default=uuid.uuid4, editable=False)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_code_validator])
     status = models.CharField(
@@ -67,11 +61,7 @@ class WebhookEvent(models.Model):
     class Meta:
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["provider", "event_id"], name="lockedcarts_webhook_event_once"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="lockedcarts_webhook_event_once")]
 
     def __str__(self):
         return f"{self.provider}:{self.event_id}"

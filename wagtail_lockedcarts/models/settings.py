@@ -40,9 +40,7 @@ class LockedCartSettings(BaseSiteSetting):
         _("recipients"),
         blank=True,
         validators=[validate_recipients],
-        help_text=_(
-            "E-mail addresses, separated by commas or new lines. Empty: the site's superusers."
-        ),
+        help_text=_("E-mail addresses, separated by commas or new lines. Empty: the site's superusers."),
     )
     digest_hour = models.PositiveSmallIntegerField(
         _("hour of the daily e-mail"),

@@ -43,9 +43,7 @@ def validate_card_brand(value):
     if re.search(r"\d", value or ""):
         raise ValidationError(_("A card brand must not contain digits."), code="card_brand")
     if value and value.upper() not in CARD_BRANDS:
-        raise ValidationError(
-            _("Unknown card brand %(brand)s."), code="card_brand", params={"brand": value}
-        )
+        raise ValidationError(_("Unknown card brand %(brand)s."), code="card_brand", params={"brand": value})
 
 
 def card_constraints(prefix):

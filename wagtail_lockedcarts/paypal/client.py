@@ -23,7 +23,7 @@ from decimal import Decimal
 import requests
 from django.utils.translation import gettext_lazy as _
 
-from .. import conf
+from wagtail_lockedcarts import conf
 
 logger = logging.getLogger("wagtail_lockedcarts.paypal")
 
@@ -199,7 +199,9 @@ class PayPalClient:
     # ---------------------------------------------------------------------------------------
     # Orders v2
 
-    def create_order(self, *, request_id, amount, currency, reference, invoice_id, return_url, cancel_url, description=""):
+    def create_order(
+        self, *, request_id, amount, currency, reference, invoice_id, return_url, cancel_url, description=""
+    ):
         """Create a CAPTURE order. ``request_id`` makes a retried create return the same order."""
         purchase_unit = {
             "reference_id": str(reference),

@@ -18,11 +18,11 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
-from .. import lifecycle
-from ..lifecycle import PaymentOutcome, PaymentResult
-from ..models import Cart, CartStatus, PaymentAttempt
-from ..models.validators import clean_card
-from .client import PayPalError, PayPalUnavailable, get_client
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
+from wagtail_lockedcarts.models import Cart, CartStatus, PaymentAttempt
+from wagtail_lockedcarts.models.validators import clean_card
+from wagtail_lockedcarts.paypal.client import PayPalError, PayPalUnavailable, get_client
 
 # Capture answers that mean "the payer's money did not move; let them try again".
 DECLINE_ISSUES = {
@@ -120,7 +120,9 @@ def payment_result_from_order(order, paypal_order_id=None, declined_issue=""):
     source = order.get("payment_source") or {}
     card = source.get("card") or {}
     brand, last4 = clean_card(card.get("brand"), card.get("last_digits")) if card else ("", "")
-    payer_email = ((source.get("paypal") or {}).get("email_address")) or ((order.get("payer") or {}).get("email_address")) or ""
+    payer_email = (
+        ((source.get("paypal") or {}).get("email_address")) or ((order.get("payer") or {}).get("email_address")) or ""
+    )
     return PaymentResult(
         outcome=outcome,
         paypal_order_id=order_id,
@@ -190,16 +192,25 @@ def reconcile_paypal_order(paypal_order_id, user=None, client=None):
     except PayPalUnavailable as error:
         report.reachable = False
         report.error = error.reason
-        report.summary = str(_("PayPal could not be reached (%(reason)s); nothing was changed.") % {"reason": error.reason})
+        report.summary = str(
+            _("PayPal could not be reached (%(reason)s); nothing was changed.") % {"reason": error.reason}
+        )
         return report
     except PayPalError as error:
         report.error = error.issue
-        report.summary = str(_("PayPal refused to report on order %(order)s (%(issue)s); nothing was changed.") % {"order": paypal_order_id, "issue": error.issue})
+        report.summary = str(
+            _("PayPal refused to report on order %(order)s (%(issue)s); nothing was changed.")
+            % {"order": paypal_order_id, "issue": error.issue}
+        )
         return report
 
     result = payment_result_from_order(order, paypal_order_id, declined_issue)
     report.result = result
-    report.order_status, report.capture_status, report.reason = result.paypal_status, result.capture_status, result.status_reason
+    report.order_status, report.capture_status, report.reason = (
+        result.paypal_status,
+        result.capture_status,
+        result.status_reason,
+    )
     report.outcome = lifecycle.apply_payment_result(cart, result, user=user)
     if report.outcome.cart is not None:
         report.cart = report.outcome.cart
@@ -208,7 +219,12 @@ def reconcile_paypal_order(paypal_order_id, user=None, client=None):
 
 
 def _summary(report):
-    parts = [str(_("PayPal order %(order)s: %(status)s") % {"order": report.paypal_order_id, "status": report.order_status or "–"})]
+    parts = [
+        str(
+            _("PayPal order %(order)s: %(status)s")
+            % {"order": report.paypal_order_id, "status": report.order_status or "–"}
+        )
+    ]
     if report.capture_status:
         capture = str(_("capture %(status)s") % {"status": report.capture_status})
         if report.reason:
@@ -227,7 +243,12 @@ def reconcile_cart(cart, user=None, client=None):
     """Reconcile a cart's current PayPal order (or its newest attempt's, if it was cleared)."""
     order_id = cart.paypal_order_id
     if not order_id:
-        attempt = cart.payment_attempts.exclude(paypal_order_id__isnull=True).exclude(paypal_order_id="").order_by("-created_at", "-pk").first()
+        attempt = (
+            cart.payment_attempts.exclude(paypal_order_id__isnull=True)
+            .exclude(paypal_order_id="")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
         order_id = attempt.paypal_order_id if attempt else ""
     if not order_id:
         return ReconcileReport(cart=cart, summary=str(_("This cart never reached PayPal; nothing to check.")))

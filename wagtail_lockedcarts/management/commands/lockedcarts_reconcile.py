@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from wagtail_lockedcarts.sweeps import sweep_checkouts
+from wagtail_lockedcarts.background.sweeps import sweep_checkouts
 
 
 class Command(BaseCommand):

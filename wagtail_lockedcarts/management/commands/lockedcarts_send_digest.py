@@ -5,7 +5,7 @@ from datetime import date as date_type
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
 
-from wagtail_lockedcarts.notifications import DigestStatus, send_digest
+from wagtail_lockedcarts.background.notifications import DigestStatus, send_digest
 
 
 class Command(BaseCommand):
@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--site", help="Site id or hostname (default: every site).")
         parser.add_argument("--date", help="Local date YYYY-MM-DD to send for (default: today).")
-        parser.add_argument("--dry-run", action="store_true", help="Print the plain-text e-mail; claim and send nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print the plain-text e-mail; claim and send nothing."
+        )
         parser.add_argument(
             "--force",
             action="store_true",

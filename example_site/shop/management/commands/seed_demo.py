@@ -45,7 +45,12 @@ SHOP_INTRO = (
 )
 
 PRODUCTS = [
-    ("MUG-ENAMEL", "Enamel camping mug", "12.50", "Speckled enamel, 350 ml. Survives campfires and office kitchens alike."),
+    (
+        "MUG-ENAMEL",
+        "Enamel camping mug",
+        "12.50",
+        "Speckled enamel, 350 ml. Survives campfires and office kitchens alike.",
+    ),
     ("TEE-ORGANIC", "Organic cotton T-shirt", "25.00", "Heavyweight organic cotton, printed with water-based inks."),
     ("CAP-CANVAS", "Canvas cap", "19.90", "Waxed canvas with a brass buckle. One size."),
     ("BOTTLE-STEEL", "Steel water bottle", "22.00", "Double-walled, keeps drinks cold for 24 hours. 750 ml."),
@@ -366,9 +371,9 @@ class Command(BaseCommand):
             return
         for queued in OrmQ.objects.using(Conf.ORM).all():
             task = queued.task
-            if task.get("func") == "wagtail_lockedcarts.tasks.export_order" and tuple(task.get("args") or ())[:1] in {
-                (pk,) for pk in order_ids
-            }:
+            if task.get("func") == "wagtail_lockedcarts.background.tasks.export_order" and tuple(
+                task.get("args") or ()
+            )[:1] in {(pk,) for pk in order_ids}:
                 queued.delete()
 
     # ----------------------------------------------------------------------------------------

@@ -14,7 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from .models import Cart, CartStatus, LockedCartSettings, LockReason, Order, OrderStatus, of_site
+from wagtail_lockedcarts.models import (
+    Cart,
+    CartStatus,
+    LockedCartSettings,
+    LockReason,
+    Order,
+    OrderStatus,
+    of_site,
+)
 
 CART_FILTER_CHOICES = [
     ("locked", _("Locked Carts")),
@@ -84,12 +92,8 @@ class CartFilterSet(WagtailFilterSet):
         empty_label=_("All"),
         widget=forms.RadioSelect,
     )
-    locked_at = django_filters.DateFromToRangeFilter(
-        label=_("Locked at"), widget=DateRangePickerWidget
-    )
-    created_at = django_filters.DateFromToRangeFilter(
-        label=_("Created at"), widget=DateRangePickerWidget
-    )
+    locked_at = django_filters.DateFromToRangeFilter(label=_("Locked at"), widget=DateRangePickerWidget)
+    created_at = django_filters.DateFromToRangeFilter(label=_("Created at"), widget=DateRangePickerWidget)
 
     class Meta:
         model = Cart
@@ -107,9 +111,7 @@ class OrderFilterSet(WagtailFilterSet):
         empty_label=_("All"),
         widget=forms.RadioSelect,
     )
-    created_at = django_filters.DateFromToRangeFilter(
-        label=_("Created at"), widget=DateRangePickerWidget
-    )
+    created_at = django_filters.DateFromToRangeFilter(label=_("Created at"), widget=DateRangePickerWidget)
 
     class Meta:
         model = Order

@@ -31,7 +31,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permissions import policy_registry
 
-from ..exceptions import LockedCartsError
+from wagtail_lockedcarts.exceptions import LockedCartsError
 
 
 @dataclass(frozen=True)

@@ -37,19 +37,34 @@ def _with_query(url, **params):
 def approve(request):
     order = SandboxOrder.objects.filter(pk=request.GET.get("token", "")).first()
     if order is None:
-        return render(request, "paypal_sandbox/message.html", {"title": "Order not found", "text": "This checkout link is not valid."}, status=404)
+        return render(
+            request,
+            "paypal_sandbox/message.html",
+            {"title": "Order not found", "text": "This checkout link is not valid."},
+            status=404,
+        )
     approvable = order.status in (OrderStatus.CREATED, OrderStatus.PAYER_ACTION_REQUIRED)
     if request.method == "GET" or not approvable:
         return render(
             request,
             "paypal_sandbox/approve.html",
-            {"order": order, "approvable": approvable, "actions": [(key, value[0]) for key, value in ACTIONS.items()], "card_brands": CARD_BRANDS},
+            {
+                "order": order,
+                "approvable": approvable,
+                "actions": [(key, value[0]) for key, value in ACTIONS.items()],
+                "card_brands": CARD_BRANDS,
+            },
             status=200 if approvable or request.method == "GET" else 409,
         )
 
     action = request.POST.get("action", "")
     if action not in ACTIONS:
-        return render(request, "paypal_sandbox/message.html", {"title": "Unknown choice", "text": "Please use one of the buttons."}, status=400)
+        return render(
+            request,
+            "paypal_sandbox/message.html",
+            {"title": "Unknown choice", "text": "Please use one of the buttons."},
+            status=400,
+        )
     if action == "cancel":
         return HttpResponseRedirect(_with_query(order.cancel_url, token=order.id))
 
@@ -57,7 +72,12 @@ def approve(request):
     with transaction.atomic():
         order = SandboxOrder.objects.select_for_update().get(pk=order.pk)
         if order.status not in (OrderStatus.CREATED, OrderStatus.PAYER_ACTION_REQUIRED):
-            return render(request, "paypal_sandbox/message.html", {"title": "Already handled", "text": f"This order is {order.status}."}, status=409)
+            return render(
+                request,
+                "paypal_sandbox/message.html",
+                {"title": "Already handled", "text": f"This order is {order.status}."},
+                status=409,
+            )
         if disposition == Disposition.DECLINE_INSTRUMENT and request.POST.get("decline_mode") == "capture":
             disposition = Disposition.DECLINE_CAPTURE
         order.status = OrderStatus.APPROVED
@@ -80,7 +100,11 @@ def approve(request):
         queue_order_approved(request, order)
 
     if action == "pay_close":
-        return render(request, "paypal_sandbox/message.html", {"title": "Payment approved", "text": "You may close this window.", "order": order})
+        return render(
+            request,
+            "paypal_sandbox/message.html",
+            {"title": "Payment approved", "text": "You may close this window.", "order": order},
+        )
     return HttpResponseRedirect(_with_query(order.return_url, token=order.id, PayerID=order.payer_id))
 
 

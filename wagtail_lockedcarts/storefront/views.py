@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from .. import lifecycle
-from ..exceptions import CartNotEditable, LockedCartsError
-from ..shopper import get_or_create_active_cart
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
+from wagtail_lockedcarts.storefront.shopper import get_or_create_active_cart
 
 
 class AddLineForm(forms.Form):

@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
 
-from . import conf, lifecycle
-from .models import Cart, CartStatus, Order
+from wagtail_lockedcarts import conf, lifecycle
+from wagtail_lockedcarts.models import Cart, CartStatus, Order
 
 SESSION_CART_KEY = "wagtail_lockedcarts.cart_id"
 

@@ -1,6 +1,6 @@
 """The daily notification e-mail: what needs an admin's attention on one site, once a local day.
 
-**When.** The hourly task (see :mod:`wagtail_lockedcarts.schedules`) calls
+**When.** The hourly task (see :mod:`wagtail_lockedcarts.background.schedules`) calls
 :func:`send_due_digests`: for every site whose *Email System Messages* setting is on and whose
 ``digest_hour`` has come in the site's local day (``settings.TIME_ZONE``), it sends that day's
 e-mail unless a :class:`~wagtail_lockedcarts.models.DigestRun` for ``(site, date)`` exists.
@@ -48,8 +48,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.models import Site
 
-from . import conf
-from .models import Cart, CartStatus, DigestRun, LockedCartSettings, Order, OrderStatus, of_site
+from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.models import (
+    Cart,
+    CartStatus,
+    DigestRun,
+    LockedCartSettings,
+    Order,
+    OrderStatus,
+    of_site,
+)
 
 logger = logging.getLogger("wagtail_lockedcarts")
 
@@ -248,9 +256,8 @@ def _build_digest(site, now, date, site_settings):
             count=stale,
             items=cart_items(carts.filter(stale_q), "checkout_started_at", stale),
             list_url=carts_list,
-            summary=ngettext(
-                "%(count)s checkout without an answer", "%(count)s checkouts without an answer", stale
-            ) % {"count": stale},
+            summary=ngettext("%(count)s checkout without an answer", "%(count)s checkouts without an answer", stale)
+            % {"count": stale},
         ),
         DigestSection(
             key="on_hold",
@@ -266,9 +273,8 @@ def _build_digest(site, now, date, site_settings):
             count=unconfirmed,
             items=order_items(orders.filter(unconfirmed_q), "submitted_at", unconfirmed),
             list_url=admin_url("wagtail_lockedcarts_orders:list", query="?order_filter=not_confirmed"),
-            summary=ngettext(
-                "%(count)s order not confirmed", "%(count)s orders not confirmed", unconfirmed
-            ) % {"count": unconfirmed},
+            summary=ngettext("%(count)s order not confirmed", "%(count)s orders not confirmed", unconfirmed)
+            % {"count": unconfirmed},
         ),
     ]
     return Digest(site=site, date=date, generated_at=now, sections=sections)

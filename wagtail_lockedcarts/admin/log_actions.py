@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.log_actions import LogFormatter
 
-from .models import LOCK_REASON_IN_SENTENCE, OrderStatus
+from wagtail_lockedcarts.models import LOCK_REASON_IN_SENTENCE, OrderStatus
 
 
 def _reason_in_sentence(value):
@@ -89,7 +89,11 @@ def register_log_actions(actions):
     actions.register_action("wagtail_lockedcarts.confirm")(ConfirmFormatter)
     actions.register_action("wagtail_lockedcarts.delete")(DeleteFormatter)
     actions.register_action("wagtail_lockedcarts.reconcile")(ReconcileFormatter)
-    actions.register_action("wagtail_lockedcarts.checkout", _("Checkout"), _("Checkout started: cart frozen, shopper sent to PayPal"))
+    actions.register_action(
+        "wagtail_lockedcarts.checkout", _("Checkout"), _("Checkout started: cart frozen, shopper sent to PayPal")
+    )
     actions.register_action("wagtail_lockedcarts.order")(OrderFormatter)
-    actions.register_action("wagtail_lockedcarts.release", _("Release order"), _("Order released from hold and submitted"))
+    actions.register_action(
+        "wagtail_lockedcarts.release", _("Release order"), _("Order released from hold and submitted")
+    )
     actions.register_action("wagtail_lockedcarts.export")(ExportFormatter)

@@ -2,7 +2,7 @@
 
 from django_q.tasks import async_task
 
-from . import lifecycle
+from wagtail_lockedcarts import lifecycle
 
 
 def export_order(order_id):
@@ -12,7 +12,7 @@ def export_order(order_id):
 
 def enqueue_export(order_id):
     return async_task(
-        "wagtail_lockedcarts.tasks.export_order",
+        "wagtail_lockedcarts.background.tasks.export_order",
         order_id,
         group="wagtail_lockedcarts.export",
         task_name=f"wagtail_lockedcarts.export.{order_id}",
@@ -26,7 +26,11 @@ def daily_notification(**kwargs):
     failure and the ORM broker re-delivers the task after ``retry``; sites already sent are
     skipped by their claim. ``kwargs`` absorbs django-q2 options such as ``intended_date``.
     """
-    from .notifications import DigestDeliveryError, DigestStatus, send_due_digests
+    from wagtail_lockedcarts.background.notifications import (
+        DigestDeliveryError,
+        DigestStatus,
+        send_due_digests,
+    )
 
     results = send_due_digests()
     failed = [result for result in results if result.status == DigestStatus.FAILED]
@@ -39,6 +43,6 @@ def daily_notification(**kwargs):
 
 def checkout_sweep(**kwargs):
     """Every few minutes: reconcile with PayPal or lock checkouts nobody came back from."""
-    from .sweeps import sweep_checkouts
+    from wagtail_lockedcarts.background.sweeps import sweep_checkouts
 
     return str(sweep_checkouts())

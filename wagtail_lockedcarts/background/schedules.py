@@ -48,7 +48,7 @@ def schedule_specs(now=None):
     """``{name: (defaults, create_defaults)}`` for every schedule the package keeps."""
     from django_q.models import Schedule
 
-    from . import conf
+    from wagtail_lockedcarts import conf
 
     now = now or timezone.now()
     sweep_minutes = max(1, int(conf.get("CHECKOUT_SWEEP_MINUTES")))
@@ -56,11 +56,19 @@ def schedule_specs(now=None):
     next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     return {
         DAILY_NOTIFICATION: (
-            {"func": "wagtail_lockedcarts.tasks.daily_notification", "schedule_type": Schedule.HOURLY, "minutes": None},
+            {
+                "func": "wagtail_lockedcarts.background.tasks.daily_notification",
+                "schedule_type": Schedule.HOURLY,
+                "minutes": None,
+            },
             {"next_run": next_hour, "repeats": -1},
         ),
         CHECKOUT_SWEEP: (
-            {"func": "wagtail_lockedcarts.tasks.checkout_sweep", "schedule_type": Schedule.MINUTES, "minutes": sweep_minutes},
+            {
+                "func": "wagtail_lockedcarts.background.tasks.checkout_sweep",
+                "schedule_type": Schedule.MINUTES,
+                "minutes": sweep_minutes,
+            },
             {"next_run": now + timedelta(minutes=sweep_minutes), "repeats": -1},
         ),
     }
@@ -70,7 +78,7 @@ def ensure_schedules(sender=None, using="default", **kwargs):
     """Create, update or (with ``USE_SCHEDULES`` off) delete the package's schedules. Idempotent."""
     from django_q.models import Schedule
 
-    from . import conf
+    from wagtail_lockedcarts import conf
 
     if not router.allow_migrate_model(using, Schedule):
         return
@@ -87,9 +95,7 @@ def ensure_schedules(sender=None, using="default", **kwargs):
             return
         for name, (defaults, create_defaults) in schedule_specs().items():
             remove_duplicates(schedules, name)
-            schedules.update_or_create(
-                name=name, defaults=defaults, create_defaults={**defaults, **create_defaults}
-            )
+            schedules.update_or_create(name=name, defaults=defaults, create_defaults={**defaults, **create_defaults})
 
 
 def remove_duplicates(schedules, name):
@@ -100,4 +106,4 @@ def remove_duplicates(schedules, name):
 
 
 def connect_post_migrate(app_config):
-    post_migrate.connect(ensure_schedules, sender=app_config, dispatch_uid="wagtail_lockedcarts.schedules")
+    post_migrate.connect(ensure_schedules, sender=app_config, dispatch_uid="wagtail_lockedcarts.background.schedules")

@@ -26,11 +26,11 @@ from wagtail.snippets.views.snippets import (
     InspectView,
 )
 
-from .. import lifecycle
-from ..exceptions import InvalidTransition
-from ..models import Cart, CartLine, CartStatus
-from ..permissions import CART_ACCESS_ACTIONS, cart_state_allows
-from .admin import ActionSpec, ObjectActionView, action_links
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS, cart_state_allows
+from wagtail_lockedcarts.admin.views.base import ActionSpec, ObjectActionView, action_links
+from wagtail_lockedcarts.exceptions import InvalidTransition
+from wagtail_lockedcarts.models import Cart, CartLine, CartStatus
 
 CART_NAMESPACE = "wagtail_lockedcarts_carts"
 
@@ -72,7 +72,9 @@ def admin_cart_queryset(queryset=None):
         .annotate(sum=models.Sum(models.F("unit_price") * models.F("quantity"), output_field=money))
         .values("sum")
     )
-    lines_total = Coalesce(models.Subquery(line_sum, output_field=money), models.Value(Decimal("0")), output_field=money)
+    lines_total = Coalesce(
+        models.Subquery(line_sum, output_field=money), models.Value(Decimal("0")), output_field=money
+    )
     return queryset.select_related("user").annotate(
         lines_total=lines_total,
         sort_total=models.Case(
@@ -215,7 +217,12 @@ class CartIndexView(IndexView):
             buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
         if self.user_has_any_permission(CART_ACCESS_ACTIONS):
             buttons.append(
-                Button(pgettext_lazy("lockedcarts", "History"), url=cart_url("history", instance), icon_name="history", priority=90)
+                Button(
+                    pgettext_lazy("lockedcarts", "History"),
+                    url=cart_url("history", instance),
+                    icon_name="history",
+                    priority=90,
+                )
             )
         return buttons
 
@@ -308,7 +315,14 @@ class CartInspectView(InspectView):
         buttons = self._action_buttons(Button, primary=False)
         if edit_url := self.get_edit_url():
             buttons.append(Button(_("Edit"), url=edit_url, icon_name="edit", priority=10))
-        buttons.append(Button(pgettext_lazy("lockedcarts", "History"), url=cart_url("history", self.object), icon_name="history", priority=90))
+        buttons.append(
+            Button(
+                pgettext_lazy("lockedcarts", "History"),
+                url=cart_url("history", self.object),
+                icon_name="history",
+                priority=90,
+            )
+        )
         return buttons
 
     def get_summary_rows(self):
@@ -373,8 +387,7 @@ class ConfirmCartView(CartActionView):
     action = "confirm"
     page_title = _("Confirm Order")
     confirmation_message = _(
-        "This converts the cart to an order and sends it to export. Do this only once you are "
-        "sure the payment arrived."
+        "This converts the cart to an order and sends it to export. Do this only once you are sure the payment arrived."
     )
     submit_label = _("Yes, confirm the order")
 
@@ -437,7 +450,7 @@ class CheckPayPalView(CartActionView):
     submit_label = _("Ask PayPal")
 
     def post(self, request, *args, **kwargs):
-        from ..paypal.reconcile import check_paypal_now
+        from wagtail_lockedcarts.paypal.reconcile import check_paypal_now
 
         report = check_paypal_now(self.object, request.user)
         if not report.reachable:
@@ -448,4 +461,3 @@ class CheckPayPalView(CartActionView):
         else:
             messages.success(request, report.summary or _("Checked with PayPal."))
         return redirect(self.get_success_url())
-

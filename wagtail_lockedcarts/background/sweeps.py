@@ -31,9 +31,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, Site
 
-from . import conf, lifecycle
-from .exceptions import InvalidTransition
-from .models import Cart, CartStatus, LockedCartSettings, Order, OrderStatus
+from wagtail_lockedcarts import conf, lifecycle
+from wagtail_lockedcarts.exceptions import InvalidTransition
+from wagtail_lockedcarts.models import Cart, CartStatus, LockedCartSettings, Order, OrderStatus
 
 logger = logging.getLogger("wagtail_lockedcarts")
 
@@ -62,7 +62,7 @@ class SweepReport:
 def _reconcile_function():
     """The PayPal area's ``reconcile_cart``, or None when it is not installed."""
     try:
-        from .paypal.reconcile import reconcile_cart
+        from wagtail_lockedcarts.paypal.reconcile import reconcile_cart
     except ImportError:
         return None
     return reconcile_cart
@@ -98,9 +98,7 @@ def sweep_checkouts(now=None, *, use_paypal=True, batch_size=None, requeue_expor
         ask_paypal = [pk for pk, site_id in rows if site_id in reconciling_sites]
         if ask_paypal:
             _reconcile_batch(reconcile, ask_paypal, report)
-        report.locked += lifecycle.lock_stale_checkouts(
-            now, batch_size=batch_size, cart_ids=[pk for pk, _site in rows]
-        )
+        report.locked += lifecycle.lock_stale_checkouts(now, batch_size=batch_size, cart_ids=[pk for pk, _site in rows])
         if len(rows) < batch_size:
             break
     if requeue_exports:
@@ -111,7 +109,11 @@ def sweep_checkouts(now=None, *, use_paypal=True, batch_size=None, requeue_expor
 
 
 def _reconcile_batch(reconcile, cart_ids, report):
-    carts = Cart.objects.filter(pk__in=cart_ids, status=CartStatus.AWAITING_PAYMENT).select_related("site", "user").order_by("pk")
+    carts = (
+        Cart.objects.filter(pk__in=cart_ids, status=CartStatus.AWAITING_PAYMENT)
+        .select_related("site", "user")
+        .order_by("pk")
+    )
     for cart in carts:
         try:
             result = reconcile(cart)
@@ -136,7 +138,9 @@ def requeue_lost_exports(now=None, limit=200):
     now = now or timezone.now()
     cutoff = now - STUCK_EXPORT_AFTER
     orders = list(
-        Order.objects.filter(status=OrderStatus.SUBMITTED, export_attempts=0, submitted_at__lt=cutoff).order_by("pk")[:limit]
+        Order.objects.filter(status=OrderStatus.SUBMITTED, export_attempts=0, submitted_at__lt=cutoff).order_by("pk")[
+            :limit
+        ]
     )
     if not orders:
         return 0

@@ -31,11 +31,15 @@ def basic_credentials_ok(request):
         client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return False
-    return secrets.compare_digest(client_id, conf.get("CLIENT_ID")) and secrets.compare_digest(secret, conf.get("CLIENT_SECRET"))
+    return secrets.compare_digest(client_id, conf.get("CLIENT_ID")) and secrets.compare_digest(
+        secret, conf.get("CLIENT_SECRET")
+    )
 
 
 def _invalid_token():
-    return JsonResponse({"error": "invalid_token", "error_description": "Token signature verification failed"}, status=401)
+    return JsonResponse(
+        {"error": "invalid_token", "error_description": "Token signature verification failed"}, status=401
+    )
 
 
 def api_endpoint(authenticated=True):
@@ -50,11 +54,16 @@ def api_endpoint(authenticated=True):
                 if fault and fault[0] == "delay":
                     time.sleep(fault[1])
                 elif fault:
-                    return error(fault[1], "INTERNAL_SERVER_ERROR", "INTERNAL_SERVER_ERROR", "An internal server error occurred.")
+                    return error(
+                        fault[1], "INTERNAL_SERVER_ERROR", "INTERNAL_SERVER_ERROR", "An internal server error occurred."
+                    )
                 if authenticated:
                     header = request.headers.get("Authorization", "")
                     token = header[7:] if header.startswith("Bearer ") else ""
-                    if not token or not SandboxToken.objects.filter(token=token, expires_at__gt=timezone.now()).exists():
+                    if (
+                        not token
+                        or not SandboxToken.objects.filter(token=token, expires_at__gt=timezone.now()).exists()
+                    ):
                         return _invalid_token()
                 return view(request, *args, **kwargs)
 
@@ -72,19 +81,29 @@ def _json_body(request):
 
 
 def _bad_request(issue, description):
-    return error(400, "INVALID_REQUEST", issue, description, "Request is not well-formed, syntactically incorrect, or violates schema.")
+    return error(
+        400,
+        "INVALID_REQUEST",
+        issue,
+        description,
+        "Request is not well-formed, syntactically incorrect, or violates schema.",
+    )
 
 
 @require_POST
 @api_endpoint(authenticated=False)
 def token(request):
     if not basic_credentials_ok(request):
-        return JsonResponse({"error": "invalid_client", "error_description": "Client Authentication failed"}, status=401)
+        return JsonResponse(
+            {"error": "invalid_client", "error_description": "Client Authentication failed"}, status=401
+        )
     if request.POST.get("grant_type") != "client_credentials":
         return JsonResponse({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}, status=400)
     lifetime = int(conf.get("TOKEN_LIFETIME"))
     value = f"A21AA{secrets.token_urlsafe(40)}"[:64]
-    SandboxToken.objects.create(token=value, client_id=conf.get("CLIENT_ID"), expires_at=timezone.now() + timedelta(seconds=lifetime))
+    SandboxToken.objects.create(
+        token=value, client_id=conf.get("CLIENT_ID"), expires_at=timezone.now() + timedelta(seconds=lifetime)
+    )
     return JsonResponse(
         {
             "scope": "https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/notifications",
@@ -100,7 +119,12 @@ def token(request):
 @api_endpoint()
 def orders(request):
     if request.method != "POST":
-        return error(405, "METHOD_NOT_SUPPORTED", "METHOD_NOT_SUPPORTED", "The server does not implement the requested HTTP method.")
+        return error(
+            405,
+            "METHOD_NOT_SUPPORTED",
+            "METHOD_NOT_SUPPORTED",
+            "The server does not implement the requested HTTP method.",
+        )
     data = _json_body(request)
     if data is None:
         return error(400, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON", "The request JSON is not well formed.")
@@ -141,7 +165,10 @@ def orders(request):
         cancel_url=str(context.get("cancel_url") or ""),
         legacy_context=legacy,
     )
-    if order.invoice_id and SandboxOrder.objects.filter(invoice_id=order.invoice_id, capture_status="COMPLETED").exists():
+    if (
+        order.invoice_id
+        and SandboxOrder.objects.filter(invoice_id=order.invoice_id, capture_status="COMPLETED").exists()
+    ):
         return error(422, "UNPROCESSABLE_ENTITY", "DUPLICATE_INVOICE_ID", "Invoice ID was previously used.")
     try:
         with transaction.atomic():
@@ -151,11 +178,19 @@ def orders(request):
         if existing is None:
             raise
         return JsonResponse(order_json(request, existing), status=200)
-    return JsonResponse(order_json(request, order), status=200 if order.status == OrderStatus.PAYER_ACTION_REQUIRED else 201)
+    return JsonResponse(
+        order_json(request, order), status=200 if order.status == OrderStatus.PAYER_ACTION_REQUIRED else 201
+    )
 
 
 def _not_found():
-    return error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Specified resource ID does not exist. Please check the resource ID and try again.", "The specified resource does not exist.")
+    return error(
+        404,
+        "RESOURCE_NOT_FOUND",
+        "INVALID_RESOURCE_ID",
+        "Specified resource ID does not exist. Please check the resource ID and try again.",
+        "The specified resource does not exist.",
+    )
 
 
 @require_GET
@@ -168,7 +203,13 @@ def order_detail(request, order_id):
 
 
 def _unprocessable(issue, description):
-    return error(422, "UNPROCESSABLE_ENTITY", issue, description, "The requested action could not be performed, semantically incorrect, or failed business validation.")
+    return error(
+        422,
+        "UNPROCESSABLE_ENTITY",
+        issue,
+        description,
+        "The requested action could not be performed, semantically incorrect, or failed business validation.",
+    )
 
 
 @require_POST
@@ -182,11 +223,17 @@ def capture(request, order_id):
         if order.capture_id:
             if request_id and request_id == order.capture_request_id:
                 return JsonResponse(order_json(request, order), status=201)
-            return _unprocessable("ORDER_ALREADY_CAPTURED", "Order already captured. If 'intent=CAPTURE' only one capture per order is allowed.")
+            return _unprocessable(
+                "ORDER_ALREADY_CAPTURED",
+                "Order already captured. If 'intent=CAPTURE' only one capture per order is allowed.",
+            )
         if order.status != OrderStatus.APPROVED:
             return _unprocessable("ORDER_NOT_APPROVED", "Payer has not yet approved the Order for payment.")
         if order.disposition == Disposition.DECLINE_INSTRUMENT:
-            return _unprocessable("INSTRUMENT_DECLINED", "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.")
+            return _unprocessable(
+                "INSTRUMENT_DECLINED",
+                "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.",
+            )
         status, reason = {
             Disposition.COMPLETE: ("COMPLETED", ""),
             Disposition.PENDING: ("PENDING", "ECHECK"),
@@ -195,7 +242,9 @@ def capture(request, order_id):
         order.capture_id = new_id()
         order.capture_request_id = request_id
         order.capture_status, order.capture_reason = status, reason
-        order.captured_amount = order.capture_amount_override if order.capture_amount_override is not None else order.amount
+        order.captured_amount = (
+            order.capture_amount_override if order.capture_amount_override is not None else order.amount
+        )
         order.captured_at = timezone.now()
         order.status = OrderStatus.COMPLETED
         order.save()
@@ -207,7 +256,15 @@ def capture(request, order_id):
 @api_endpoint()
 def verify_webhook_signature(request):
     data = _json_body(request)
-    required = ("auth_algo", "cert_url", "transmission_id", "transmission_sig", "transmission_time", "webhook_id", "webhook_event")
+    required = (
+        "auth_algo",
+        "cert_url",
+        "transmission_id",
+        "transmission_sig",
+        "transmission_time",
+        "webhook_id",
+        "webhook_event",
+    )
     if data is None or not all(data.get(name) for name in required) or not isinstance(data["webhook_event"], dict):
         return _bad_request("MISSING_REQUIRED_PARAMETER", "A required field is missing.")
     cert = urlparse(str(data["cert_url"]))

@@ -12,9 +12,9 @@ from wagtail.admin.site_summary import SummaryItem
 from wagtail.admin.ui.components import Component
 from wagtail.permissions import policy_registry
 
-from . import conf
-from .models import Cart, CartStatus
-from .permissions import CART_ACCESS_ACTIONS
+from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
+from wagtail_lockedcarts.models import Cart, CartStatus
 
 CART_LIST_URL_NAME = "wagtail_lockedcarts_carts:list"
 
@@ -48,7 +48,7 @@ class LockedCartsPanel(Component):
 
     @cached_property
     def carts(self):
-        from .views.admin_carts import admin_cart_queryset
+        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
 
         limit = int(conf.get("DASHBOARD_PANEL_ITEMS"))
         queryset = admin_cart_queryset(Cart.objects.filter(status=CartStatus.LOCKED))

@@ -13,18 +13,25 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import lifecycle
-from ..exceptions import CartNotEditable, LockedCartsError
-from ..lifecycle import PaymentOutcome, PaymentResult
-from ..models import Cart, CartStatus, Order, OrderStatus
-from ..paypal.client import PayPalException, PayPalUnavailable, approval_url, get_client
-from ..paypal.reconcile import reconcile_paypal_order
-from ..shopper import find_active_cart, get_or_create_active_cart
-from .storefront import wants_json
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
+from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
+from wagtail_lockedcarts.models import Cart, CartStatus, Order, OrderStatus
+from wagtail_lockedcarts.paypal.client import (
+    PayPalException,
+    PayPalUnavailable,
+    approval_url,
+    get_client,
+)
+from wagtail_lockedcarts.paypal.reconcile import reconcile_paypal_order
+from wagtail_lockedcarts.storefront.shopper import find_active_cart, get_or_create_active_cart
+from wagtail_lockedcarts.storefront.views import wants_json
 
 MESSAGE_PAYPAL_DOWN = _("PayPal is not available right now. Nothing was charged; please try again in a moment.")
 MESSAGE_NOT_YOURS = _("This PayPal payment does not belong to your cart. Nothing was changed.")
-MESSAGE_DECLINED = _("PayPal declined the payment. Nothing was charged; you can try again or choose another way to pay.")
+MESSAGE_DECLINED = _(
+    "PayPal declined the payment. Nothing was charged; you can try again or choose another way to pay."
+)
 MESSAGE_CANCELLED = _("You cancelled the payment. Your cart is open again.")
 
 
@@ -109,7 +116,15 @@ def _result_page(request, cart, report=None):
         context["unreachable"] = report is not None and not report.reachable
         template = "checkout_pending"
     if wants_json(request):
-        return JsonResponse({"cart": cart.pk, "status": cart.status, "lock_reason": cart.lock_reason, "order": order.pk if order else None, "page": template})
+        return JsonResponse(
+            {
+                "cart": cart.pk,
+                "status": cart.status,
+                "lock_reason": cart.lock_reason,
+                "order": order.pk if order else None,
+                "page": template,
+            }
+        )
     return TemplateResponse(request, f"wagtail_lockedcarts/{template}.html", context)
 
 
@@ -150,7 +165,11 @@ def paypal_cancel(request):
         return _result_page(request, cart, reconcile_paypal_order(cart.paypal_order_id))
     lifecycle.apply_payment_result(
         cart,
-        PaymentResult(outcome=PaymentOutcome.CANCELLED, paypal_order_id=cart.paypal_order_id, paypal_status=order.get("status", "")),
+        PaymentResult(
+            outcome=PaymentOutcome.CANCELLED,
+            paypal_order_id=cart.paypal_order_id,
+            paypal_status=order.get("status", ""),
+        ),
     )
     cart.refresh_from_db()
     if cart.status == CartStatus.OPEN:

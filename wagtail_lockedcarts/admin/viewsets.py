@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .filters import CartFilterSet, OrderFilterSet
-from .models import Cart, CartStatus, Order, OrderStatus
-from .views import admin_carts, admin_orders
+from wagtail_lockedcarts.admin.filters import CartFilterSet, OrderFilterSet
+from wagtail_lockedcarts.admin.views import carts as admin_carts
+from wagtail_lockedcarts.admin.views import orders as admin_orders
+from wagtail_lockedcarts.models import Cart, CartStatus, Order, OrderStatus
 
 MODELADMIN_APP = "wagtail_lockedcarts.modeladmin"
 
@@ -105,9 +106,7 @@ class CartViewSet(SnippetViewSet):
     def get_edit_handler(self):
         from wagtail.admin.panels import FieldPanel, ObjectList
 
-        return ObjectList(
-            [FieldPanel(name) for name in admin_carts.EDITABLE_CART_FIELDS]
-        ).bind_to_model(self.model)
+        return ObjectList([FieldPanel(name) for name in admin_carts.EDITABLE_CART_FIELDS]).bind_to_model(self.model)
 
     def register_admin_url_finder(self):
         if not modeladmin_installed():

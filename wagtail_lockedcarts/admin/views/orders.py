@@ -14,10 +14,10 @@ from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
-from .. import lifecycle
-from ..models import Order
-from ..permissions import ORDER_ACCESS_ACTIONS, order_state_allows
-from .admin import ActionSpec, ObjectActionView, action_links
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.admin.permissions import ORDER_ACCESS_ACTIONS, order_state_allows
+from wagtail_lockedcarts.admin.views.base import ActionSpec, ObjectActionView, action_links
+from wagtail_lockedcarts.models import Order
 
 ORDER_NAMESPACE = "wagtail_lockedcarts_orders"
 
@@ -107,7 +107,14 @@ class OrderIndexView(IndexView):
         for link in order_action_links(self.request.user, instance, next_url=self.listing_url):
             buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
         if inspect_url:
-            buttons.append(Button(pgettext_lazy("lockedcarts", "History"), url=order_url("history", instance), icon_name="history", priority=90))
+            buttons.append(
+                Button(
+                    pgettext_lazy("lockedcarts", "History"),
+                    url=order_url("history", instance),
+                    icon_name="history",
+                    priority=90,
+                )
+            )
         return buttons
 
 
@@ -144,7 +151,14 @@ class OrderInspectView(InspectView):
 
     @cached_property
     def header_more_buttons(self):
-        return [Button(pgettext_lazy("lockedcarts", "History"), url=order_url("history", self.object), icon_name="history", priority=90)]
+        return [
+            Button(
+                pgettext_lazy("lockedcarts", "History"),
+                url=order_url("history", self.object),
+                icon_name="history",
+                priority=90,
+            )
+        ]
 
     def get_summary_rows(self):
         return order_summary_rows(self.object)
@@ -210,8 +224,7 @@ class RetryExportView(OrderActionView):
     action = "export"
     page_title = _("Retry export")
     confirmation_message = _(
-        "This queues the order for export again. The exporter must accept an order it may "
-        "already have received."
+        "This queues the order for export again. The exporter must accept an order it may already have received."
     )
     submit_label = _("Yes, export again")
 

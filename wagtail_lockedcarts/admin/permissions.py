@@ -25,7 +25,7 @@ ORDER_ACCESS_ACTIONS = ("view", "release", "export")
 
 def cart_state_allows(action, cart):
     """Whether ``action`` fits the cart's current state (whoever asks)."""
-    from .models import CartStatus
+    from wagtail_lockedcarts.models import CartStatus
 
     if action in ("confirm", "unlock"):
         return cart.status == CartStatus.LOCKED
@@ -44,7 +44,7 @@ def cart_state_allows(action, cart):
 
 
 def order_state_allows(action, order):
-    from .models import OrderStatus
+    from wagtail_lockedcarts.models import OrderStatus
 
     if action == "release":
         return order.status == OrderStatus.ON_HOLD
@@ -65,9 +65,7 @@ class CartPermissionPolicy(ModelPermissionPolicy):
         if action == "add":
             return False
         if action == "check":
-            return super().user_has_permission(user, "confirm") or super().user_has_permission(
-                user, "unlock"
-            )
+            return super().user_has_permission(user, "confirm") or super().user_has_permission(user, "unlock")
         return super().user_has_permission(user, action)
 
     def user_has_permission_for_instance(self, user, action, instance):
@@ -97,7 +95,7 @@ def register_order_policy():
     Idempotent."""
     from wagtail.permissions import policy_registry, register_permission_policy
 
-    from .models import Order
+    from wagtail_lockedcarts.models import Order
 
     if policy_registry.get_by_type(Order, fallback=False) is None:
         register_permission_policy(Order, OrderPermissionPolicy(Order))

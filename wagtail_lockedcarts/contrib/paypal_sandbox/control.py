@@ -42,9 +42,13 @@ def take_fault(path):
     control = SandboxControl.objects.filter(pk=1).first()
     if control is None or control.path_contains not in path:
         return None
-    if control.fail_next and SandboxControl.objects.filter(pk=1, fail_next__gt=0).update(fail_next=models.F("fail_next") - 1):
+    if control.fail_next and SandboxControl.objects.filter(pk=1, fail_next__gt=0).update(
+        fail_next=models.F("fail_next") - 1
+    ):
         return ("fail", control.fail_status)
-    if control.delay_next and SandboxControl.objects.filter(pk=1, delay_next__gt=0).update(delay_next=models.F("delay_next") - 1):
+    if control.delay_next and SandboxControl.objects.filter(pk=1, delay_next__gt=0).update(
+        delay_next=models.F("delay_next") - 1
+    ):
         return ("delay", control.delay_seconds)
     return None
 

@@ -20,7 +20,7 @@ from . import conf, signing
 from .models import SandboxWebhook
 from .representations import capture_json, iso, new_id, order_json
 
-logger = logging.getLogger("paypal_sandbox")
+logger = logging.getLogger("wagtail_lockedcarts.contrib.paypal_sandbox")
 
 CAPTURE_EVENT_TYPES = {
     "COMPLETED": ("PAYMENT.CAPTURE.COMPLETED", "Payment completed for EUR"),
@@ -41,7 +41,11 @@ def queue_event(request, event_type, resource_type, resource, order=None, summar
         "summary": summary or event_type,
         "resource": resource,
         "links": [
-            {"href": request.build_absolute_uri(f"/v1/notifications/webhooks-events/{event_id}"), "rel": "self", "method": "GET"},
+            {
+                "href": request.build_absolute_uri(f"/v1/notifications/webhooks-events/{event_id}"),
+                "rel": "self",
+                "method": "GET",
+            },
         ],
     }
     webhook = SandboxWebhook.objects.create(
@@ -52,13 +56,17 @@ def queue_event(request, event_type, resource_type, resource, order=None, summar
         cert_url=request.build_absolute_uri(reverse("paypal_sandbox:cert", args=["CERT-SANDBOX-HMAC"])),
     )
     if conf.get("DELIVERY") == "thread" and conf.get("WEBHOOK_URL"):
-        transaction.on_commit(lambda: threading.Thread(target=_deliver_in_background, args=(webhook.pk,), daemon=True).start())
+        transaction.on_commit(
+            lambda: threading.Thread(target=_deliver_in_background, args=(webhook.pk,), daemon=True).start()
+        )
     return webhook
 
 
 def queue_order_approved(request, order):
     data = order_json(request, order)
-    return queue_event(request, "CHECKOUT.ORDER.APPROVED", "checkout-order", data, order, summary="An order has been approved by buyer")
+    return queue_event(
+        request, "CHECKOUT.ORDER.APPROVED", "checkout-order", data, order, summary="An order has been approved by buyer"
+    )
 
 
 def queue_capture_event(request, order):
@@ -94,7 +102,9 @@ def deliver(webhook, url=None):
     body, headers = signed_request(webhook)
     status = None
     try:
-        response = requests.post(url or conf.get("WEBHOOK_URL"), data=body, headers=headers, timeout=tuple(conf.get("DELIVERY_TIMEOUT")))
+        response = requests.post(
+            url or conf.get("WEBHOOK_URL"), data=body, headers=headers, timeout=tuple(conf.get("DELIVERY_TIMEOUT"))
+        )
         status = response.status_code
     except requests.RequestException as error:
         logger.warning("Webhook %s not delivered: %s", webhook.event_id, type(error).__name__)

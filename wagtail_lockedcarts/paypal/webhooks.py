@@ -18,10 +18,15 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import conf
-from ..models import WebhookEvent
-from ..paypal.client import ORDER_ID_PATTERN, WEBHOOK_HEADERS, PayPalUnavailable, get_client
-from ..paypal.reconcile import reconcile_paypal_order
+from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.models import WebhookEvent
+from wagtail_lockedcarts.paypal.client import (
+    ORDER_ID_PATTERN,
+    WEBHOOK_HEADERS,
+    PayPalUnavailable,
+    get_client,
+)
+from wagtail_lockedcarts.paypal.reconcile import reconcile_paypal_order
 
 logger = logging.getLogger("wagtail_lockedcarts.paypal")
 

@@ -17,9 +17,9 @@ from wagtail.admin import messages
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
-from . import lifecycle
-from .exceptions import LockedCartsError
-from .models import Cart
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.exceptions import LockedCartsError
+from wagtail_lockedcarts.models import Cart
 
 
 def _report_failures(request, failures):
@@ -63,12 +63,12 @@ class CartBulkAction(ReportSkippedMixin, SnippetBulkAction):
     template_name = "wagtail_lockedcarts/admin/bulk_confirm.html"
     confirmation_message = ""
     action_button_text = _("Yes, continue")
-    no_access_message = _("These carts cannot be changed this way (their state does not allow it, or you lack the permission):")
+    no_access_message = _(
+        "These carts cannot be changed this way (their state does not allow it, or you lack the permission):"
+    )
 
     def check_perm(self, obj):
-        return self.permission_policy.user_has_permission_for_instance(
-            self.request.user, self.policy_action, obj
-        )
+        return self.permission_policy.user_has_permission_for_instance(self.request.user, self.policy_action, obj)
 
     def get_context_data(self, **kwargs):
         return {
@@ -102,9 +102,7 @@ class UnlockCartsBulkAction(CartBulkAction):
     aria_label = _("Unlock selected carts")
     action_priority = 20
     policy_action = "unlock"
-    confirmation_message = _(
-        "These carts open again: their shoppers can change them and check out once more."
-    )
+    confirmation_message = _("These carts open again: their shoppers can change them and check out once more.")
     action_button_text = _("Yes, unlock")
 
     @classmethod
@@ -127,13 +125,11 @@ class CheckPayPalBulkAction(CartBulkAction):
     aria_label = _("Check the selected carts with PayPal")
     action_priority = 30
     policy_action = "check"
-    confirmation_message = _(
-        "PayPal is asked for the current state of each cart's payment and the answer is applied."
-    )
+    confirmation_message = _("PayPal is asked for the current state of each cart's payment and the answer is applied.")
     action_button_text = _("Yes, ask PayPal")
 
     def form_valid(self, form):
-        from .paypal.reconcile import check_paypal_now
+        from wagtail_lockedcarts.paypal.reconcile import check_paypal_now
 
         objects, without_access = self.get_actionable_objects()
         self.prepare_action(objects, without_access)
@@ -161,9 +157,7 @@ class DeleteCartsBulkAction(ReportSkippedMixin, DeleteBulkAction):
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
         request = kwargs["self"].request
-        return CartBulkAction.run_each(
-            objects, request, lambda cart: lifecycle.delete_cart(cart, user=request.user)
-        )
+        return CartBulkAction.run_each(objects, request, lambda cart: lifecycle.delete_cart(cart, user=request.user))
 
     def get_success_message(self, num_parent_objects, num_child_objects):
         return ngettext("%(count)d cart deleted.", "%(count)d carts deleted.", num_parent_objects) % {

@@ -2,7 +2,7 @@
 
 import secrets
 import string
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.http import JsonResponse
 from django.urls import reverse
@@ -17,7 +17,7 @@ def new_id(length=17):
 
 
 def iso(value):
-    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def money(value, currency):
@@ -60,11 +60,18 @@ def capture_json(request, order, with_order_link=True):
         "final_capture": True,
         "invoice_id": order.invoice_id,
         "custom_id": order.custom_id,
-        "seller_protection": {"status": "ELIGIBLE", "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"]},
+        "seller_protection": {
+            "status": "ELIGIBLE",
+            "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"],
+        },
         "create_time": iso(order.captured_at),
         "update_time": iso(order.updated_at),
         "links": [
-            {"href": request.build_absolute_uri(f"/v2/payments/captures/{order.capture_id}"), "rel": "self", "method": "GET"},
+            {
+                "href": request.build_absolute_uri(f"/v2/payments/captures/{order.capture_id}"),
+                "rel": "self",
+                "method": "GET",
+            },
         ],
     }
     if order.capture_reason:

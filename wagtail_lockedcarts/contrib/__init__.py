@@ -1,0 +1,1 @@
+"""Optional add-on apps shipped with wagtail-lockedcarts."""

@@ -18,6 +18,13 @@ run() { # run NAME pytest-args...
   summary+=("$name: exit $rc"); [ $rc -ne 0 ] && status=1
 }
 
+echo "=== ruff: lint and format"
+if "$PY" -m ruff check --quiet . && "$PY" -m ruff format --check --quiet .; then
+  summary+=("ruff: ok")
+else
+  summary+=("ruff: failed"); status=1
+fi
+
 # PostgreSQL-only tests (real row locks, a real qcluster) run in the PostgreSQL pass below.
 run "sqlite" -m "not browser and not postgres" -q "$@"
 

@@ -44,6 +44,7 @@ from wagtail_lockedcarts.models import (
     of_site,
 )
 from wagtail_lockedcarts.models.validators import clean_card
+from wagtail_lockedcarts.money import amounts_match, validate_amount
 from wagtail_lockedcarts.products import resolve_product
 
 logger = logging.getLogger("wagtail_lockedcarts")
@@ -129,10 +130,6 @@ def _on_commit(func):
     transaction.on_commit(func)
 
 
-def _money(value):
-    return Decimal(value).quantize(Decimal("0.01"))
-
-
 def snapshot(cart):
     """What the audit log keeps of a cart: enough to answer a customer, no card data beyond last 4."""
     return {
@@ -183,6 +180,7 @@ def add_line(cart, product_key, quantity=1):
     product = resolve_product(product_key)
     with transaction.atomic():
         cart = _editable(cart)
+        validate_amount(product.unit_price, cart.currency)
         line = CartLine.objects.select_for_update().filter(cart=cart, product_key=product.key).first()
         if line:
             line.quantity = min(line.quantity + quantity, MAX_LINE_QUANTITY)
@@ -416,7 +414,7 @@ def _record_paypal_facts(cart, result):
 def _amount_matches(cart, result):
     if result.amount is None or cart.amount is None:
         return False
-    return _money(result.amount) == _money(cart.amount) and result.currency.upper() == cart.currency
+    return amounts_match(result.amount, result.currency, cart.amount, cart.currency)
 
 
 def _on_completed(cart, result, current, user):

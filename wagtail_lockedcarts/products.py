@@ -46,7 +46,7 @@ def resolve_model_product(key):
     return ProductInfo(
         key=product_key(instance),
         title=str(getattr(instance, "title", instance)),
-        unit_price=Decimal(price).quantize(Decimal("0.01")),
+        unit_price=Decimal(str(price)),
         sku=str(getattr(instance, "sku", "") or ""),
     )
 

@@ -18,12 +18,12 @@ import logging
 import re
 import threading
 import time
-from decimal import Decimal
 
 import requests
 from django.utils.translation import gettext_lazy as _
 
 from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.money import to_paypal_value
 
 logger = logging.getLogger("wagtail_lockedcarts.paypal")
 
@@ -91,8 +91,9 @@ def approval_url(order):
     return links.get("payer-action") or links.get("approve") or ""
 
 
-def format_amount(amount):
-    return str(Decimal(amount).quantize(Decimal("0.01")))
+def format_amount(amount, currency):
+    """PayPal's ``amount.value``: as many decimals as PayPal allows for ``currency`` (none for JPY)."""
+    return to_paypal_value(amount, currency)
 
 
 _token_cache: dict[tuple[str, str], tuple[str, float]] = {}
@@ -207,7 +208,7 @@ class PayPalClient:
             "reference_id": str(reference),
             "custom_id": str(reference),
             "invoice_id": str(invoice_id),
-            "amount": {"currency_code": currency, "value": format_amount(amount)},
+            "amount": {"currency_code": currency, "value": format_amount(amount, currency)},
         }
         if description:
             purchase_unit["description"] = str(description)[:127]

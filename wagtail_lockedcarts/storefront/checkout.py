@@ -5,6 +5,8 @@ anybody can edit. It is only a hint: it must name the order of *this* shopper's 
 request is refused and nothing changes.
 """
 
+import logging
+
 from django.contrib import messages
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
@@ -17,7 +19,9 @@ from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
 from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
 from wagtail_lockedcarts.models import Cart, CartStatus, Order, OrderStatus
+from wagtail_lockedcarts.money import AmountNotExpressible, UnsupportedCurrency
 from wagtail_lockedcarts.paypal.client import (
+    PayPalError,
     PayPalException,
     PayPalUnavailable,
     approval_url,
@@ -33,6 +37,14 @@ MESSAGE_DECLINED = _(
     "PayPal declined the payment. Nothing was charged; you can try again or choose another way to pay."
 )
 MESSAGE_CANCELLED = _("You cancelled the payment. Your cart is open again.")
+MESSAGE_CANNOT_PAY = _(
+    "This cart cannot be paid with PayPal, and trying again will not change that. Nothing was charged; "
+    "please contact us and we will sort it out."
+)
+# PayPal refused the order itself (schema or business rule, e.g. DECIMALS_NOT_SUPPORTED): permanent.
+PERMANENT_CREATE_STATUSES = (400, 422)
+
+logger = logging.getLogger("wagtail_lockedcarts.checkout")
 
 
 def _fail(request, message, status=400):
@@ -66,8 +78,25 @@ def checkout(request):
         target = approval_url(order)
         if not order.get("id") or not target.startswith(("https://", "http://")):
             raise PayPalUnavailable("no approval link")
+    except (AmountNotExpressible, UnsupportedCurrency) as error:
+        logger.error("Cart %s cannot be paid with PayPal: %s", cart.pk, error)
+        lifecycle.abort_checkout(cart, reason="DECIMALS_NOT_SUPPORTED")
+        return _fail(request, MESSAGE_CANNOT_PAY, status=422)
+    except PayPalError as error:
+        lifecycle.abort_checkout(cart, reason=error.issue)
+        if error.status_code in PERMANENT_CREATE_STATUSES:
+            logger.error(
+                "PayPal refused to create an order for cart %s: %s %s (debug_id %s)",
+                cart.pk,
+                error.status_code,
+                error.issue,
+                error.debug_id,
+            )
+            return _fail(request, MESSAGE_CANNOT_PAY, status=422)
+        logger.error("PayPal refused the checkout of cart %s: %s %s", cart.pk, error.status_code, error.issue)
+        return _fail(request, MESSAGE_PAYPAL_DOWN, status=503)
     except PayPalException as error:
-        lifecycle.abort_checkout(cart, reason=getattr(error, "issue", "") or getattr(error, "reason", ""))
+        lifecycle.abort_checkout(cart, reason=getattr(error, "reason", ""))
         return _fail(request, MESSAGE_PAYPAL_DOWN, status=503)
     lifecycle.attach_paypal_order(attempt, order["id"], target)
     if wants_json(request):

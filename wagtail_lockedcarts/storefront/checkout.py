@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
@@ -177,10 +177,12 @@ def paypal_return(request):
     return _result_page(request, cart, report)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def paypal_cancel(request):
-    """The shopper cancelled on PayPal: reopen the cart, unless PayPal says the payment went on."""
-    cart = _shoppers_cart(request, request.GET.get("token", ""))
+    """The shopper cancelled: on PayPal (its redirect, a GET) or with "Cancel this payment" on the
+    frozen cart page (a POST with CSRF). Reopen the cart, unless PayPal says the payment went on."""
+    params = request.POST if request.method == "POST" else request.GET
+    cart = _shoppers_cart(request, params.get("token", ""))
     if cart is None:
         return _refuse(request)
     if cart.status == CartStatus.ORDERED:

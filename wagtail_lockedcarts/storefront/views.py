@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
+from wagtail_lockedcarts.models import CartStatus
 from wagtail_lockedcarts.storefront.shopper import get_or_create_active_cart
 
 
@@ -120,8 +121,18 @@ class CartView(TemplateView):
             cart=cart,
             lines=lines,
             total=total if cart.is_editable else cart.total,
+            return_to_paypal_url=self.return_to_paypal_url(cart),
             **kwargs,
         )
+
+    @staticmethod
+    def return_to_paypal_url(cart):
+        """PayPal's approval page for the checkout in progress, so a shopper who left PayPal with
+        the back button can finish paying instead of waiting for the cart to lock."""
+        if cart.status != CartStatus.AWAITING_PAYMENT or not cart.paypal_order_id:
+            return ""
+        attempt = cart.payment_attempts.filter(paypal_order_id=cart.paypal_order_id).only("approve_url").first()
+        return attempt.approve_url if attempt else ""
 
 
 @require_POST

@@ -213,7 +213,7 @@ def test_lock_reasons_and_statuses_in_german():
 
 
 def test_admin_menu_and_actions_in_german():
-    from wagtail_lockedcarts.admin.views.carts import CART_ACTIONS
+    from wagtail_lockedcarts.admin.display import CART_ACTIONS
     from wagtail_lockedcarts.models import Cart
 
     with translation.override("de"):

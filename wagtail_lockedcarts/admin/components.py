@@ -5,7 +5,6 @@ Both come first on the dashboard (order 50; Wagtail's own items start at 100, it
 queries whatever the number of carts: one COUNT, and one SELECT of the newest few.
 """
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from wagtail.admin.site_summary import SummaryItem
@@ -13,14 +12,9 @@ from wagtail.admin.ui.components import Component
 from wagtail.permissions import policy_registry
 
 from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
 from wagtail_lockedcarts.models import Cart, CartStatus
-
-CART_LIST_URL_NAME = "wagtail_lockedcarts_carts:list"
-
-
-def locked_carts_url():
-    return reverse(CART_LIST_URL_NAME) + "?cart_filter=locked"
 
 
 def user_sees_carts(user):
@@ -35,7 +29,7 @@ class LockedCartsSummaryItem(SummaryItem):
         return user_sees_carts(self.request.user)
 
     def get_context_data(self, parent_context):
-        return {"total": Cart.objects.locked().count(), "url": locked_carts_url()}
+        return {"total": Cart.objects.locked().count(), "url": display.locked_carts_url()}
 
 
 class LockedCartsPanel(Component):
@@ -59,12 +53,12 @@ class LockedCartsPanel(Component):
         rows = [
             {
                 "cart": cart,
-                "url": reverse("wagtail_lockedcarts_carts:inspect", args=(cart.pk,)),
+                "url": display.cart_url("inspect", cart),
                 "age": now - cart.locked_at if cart.locked_at else None,
             }
             for cart in self.carts
         ]
-        return {"rows": rows, "list_url": locked_carts_url(), "request": self.request}
+        return {"rows": rows, "list_url": display.locked_carts_url(), "request": self.request}
 
     def render_html(self, parent_context=None):
         if not user_sees_carts(self.request.user):

@@ -1,8 +1,13 @@
 """The admin viewsets: *Cart Management* and *Orders*, each its own sidebar item.
 
-URL prefixes and namespaces are fixed names other areas link to (dashboard, e-mails):
-``wagtail_lockedcarts_carts:list`` (+ ``?cart_filter=locked``), ``…:inspect``, ``…:confirm_cart``,
-``wagtail_lockedcarts_orders:list`` (+ ``?order_filter=…``), ``…:release_order``, ….
+URL namespaces are public names (``wagtail_lockedcarts_carts:list`` + ``?cart_filter=locked``,
+``…:inspect``, ``…:confirm_cart``, ``wagtail_lockedcarts_orders:list``, ``…:release_order``, …);
+inside the package, links are built by :mod:`wagtail_lockedcarts.admin.display` from the
+registered viewset, so a subclass registered in their place is followed.
+
+Like Wagtail's own views, each action view is an overridable ``<url_name>_view_class``
+attribute (``confirm_cart_view_class``, ``release_order_view_class`` …); the actions themselves
+(label, permission, lifecycle call, messages) are declared once in ``actions``.
 
 When the optional ``wagtail_lockedcarts.modeladmin`` sub-app is installed, the viewsets stay
 registered (their action views and bulk actions are shared) but add no sidebar item and no admin
@@ -15,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.filters import CartFilterSet, OrderFilterSet
 from wagtail_lockedcarts.admin.views import carts as admin_carts
 from wagtail_lockedcarts.admin.views import orders as admin_orders
@@ -27,14 +33,41 @@ def modeladmin_installed():
     return apps.is_installed(MODELADMIN_APP)
 
 
-class CartViewSet(SnippetViewSet):
+class ActionViewSetMixin:
+    """Mounts one URL per declared action, served by its ``<url_name>_view_class``."""
+
+    #: The :class:`~wagtail_lockedcarts.admin.display.AdminAction` objects this viewset offers.
+    actions = ()
+
+    def get_action_view_class(self, action):
+        return getattr(self, f"{action.url_name}_view_class")
+
+    def get_action_view_kwargs(self, action):
+        return {"action": action}
+
+    def get_action_urlpatterns(self):
+        conv = self.pk_path_converter
+        return [
+            path(
+                f"{action.url_path}/<{conv}:pk>/",
+                self.construct_view(self.get_action_view_class(action), **self.get_action_view_kwargs(action)),
+                name=action.url_name,
+            )
+            for action in self.actions
+        ]
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + self.get_action_urlpatterns()
+
+
+class CartViewSet(ActionViewSetMixin, SnippetViewSet):
     model = Cart
     icon = "lock"
     menu_label = _("Cart Management")
     menu_name = "cart-management"
     menu_order = 210
     url_prefix = "lockedcarts/carts"
-    url_namespace = admin_carts.CART_NAMESPACE
+    url_namespace = display.CART_NAMESPACE
     inspect_view_enabled = True
     copy_view_enabled = False
     # Carts and orders reference no content; indexing them would only add work to every save.
@@ -47,6 +80,12 @@ class CartViewSet(SnippetViewSet):
     delete_view_class = admin_carts.CartDeleteView
     inspect_view_class = admin_carts.CartInspectView
     history_view_class = admin_carts.CartHistoryView
+
+    actions = display.CART_ACTIONS
+    confirm_cart_view_class = admin_carts.CartActionView
+    unlock_cart_view_class = admin_carts.CartActionView
+    check_paypal_view_class = admin_carts.CartActionView
+    delete_cart_view_class = admin_carts.CartActionView
 
     filterset_class = CartFilterSet
     search_fields = [
@@ -61,7 +100,7 @@ class CartViewSet(SnippetViewSet):
 
     list_display = [
         "customer_label",  # title column (see CartIndexView._get_title_column)
-        Column("total", label=_("Total"), accessor=admin_carts.format_total, sort_key="sort_total"),
+        Column("total", label=_("Total"), accessor=display.cart_total, sort_key="sort_total"),
         Column("card", label=_("Card"), accessor="masked_card"),
         StatusTagColumn(
             "status",
@@ -112,27 +151,15 @@ class CartViewSet(SnippetViewSet):
         if not modeladmin_installed():
             super().register_admin_url_finder()
 
-    def _action_view(self, view_class):
-        return self.construct_view(view_class, inspect_url_name=self.get_url_name("inspect"))
 
-    def get_urlpatterns(self):
-        conv = self.pk_path_converter
-        return super().get_urlpatterns() + [
-            path(f"confirm/<{conv}:pk>/", self._action_view(admin_carts.ConfirmCartView), name="confirm_cart"),
-            path(f"unlock-cart/<{conv}:pk>/", self._action_view(admin_carts.UnlockCartView), name="unlock_cart"),
-            path(f"delete-cart/<{conv}:pk>/", self._action_view(admin_carts.DeleteCartView), name="delete_cart"),
-            path(f"check-paypal/<{conv}:pk>/", self._action_view(admin_carts.CheckPayPalView), name="check_paypal"),
-        ]
-
-
-class OrderViewSet(SnippetViewSet):
+class OrderViewSet(ActionViewSetMixin, SnippetViewSet):
     model = Order
     icon = "clipboard-list"
     menu_label = _("Orders")
     menu_name = "lockedcarts-orders"
     menu_order = 211
     url_prefix = "lockedcarts/orders"
-    url_namespace = admin_orders.ORDER_NAMESPACE
+    url_namespace = display.ORDER_NAMESPACE
     inspect_view_enabled = True
     copy_view_enabled = False
     add_to_reference_index = False
@@ -143,6 +170,10 @@ class OrderViewSet(SnippetViewSet):
     inspect_view_class = admin_orders.OrderInspectView
     history_view_class = admin_orders.OrderHistoryView
 
+    actions = display.ORDER_ACTIONS
+    release_order_view_class = admin_orders.OrderActionView
+    retry_export_view_class = admin_orders.OrderActionView
+
     filterset_class = OrderFilterSet
     search_fields = ["customer_name", "email", "paypal_order_id", "paypal_capture_id"]
     search_backend_name = None
@@ -150,7 +181,7 @@ class OrderViewSet(SnippetViewSet):
     list_display = [
         "__str__",
         "customer_name",
-        Column("total", label=_("Total"), accessor=admin_orders.format_order_total, sort_key="total"),
+        Column("total", label=_("Total"), accessor=display.order_total, sort_key="total"),
         StatusTagColumn(
             "status",
             label=_("Status"),
@@ -200,13 +231,3 @@ class OrderViewSet(SnippetViewSet):
             content_type=ContentType.objects.get_for_model(Order),
             codename__in=["view_order", "release_order", "export_order"],
         )
-
-    def _action_view(self, view_class):
-        return self.construct_view(view_class, inspect_url_name=self.get_url_name("inspect"))
-
-    def get_urlpatterns(self):
-        conv = self.pk_path_converter
-        return super().get_urlpatterns() + [
-            path(f"release/<{conv}:pk>/", self._action_view(admin_orders.ReleaseOrderView), name="release_order"),
-            path(f"retry-export/<{conv}:pk>/", self._action_view(admin_orders.RetryExportView), name="retry_export"),
-        ]

@@ -40,15 +40,15 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.models import Site
 
 from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.models import (
     Cart,
     CartStatus,
@@ -58,21 +58,13 @@ from wagtail_lockedcarts.models import (
     OrderStatus,
     of_site,
 )
+from wagtail_lockedcarts.money import format_money
 
 logger = logging.getLogger("wagtail_lockedcarts")
 
 TEMPLATE_SUBJECT = "wagtail_lockedcarts/emails/daily_notification_subject.txt"
 TEMPLATE_TEXT = "wagtail_lockedcarts/emails/daily_notification.txt"
 TEMPLATE_HTML = "wagtail_lockedcarts/emails/daily_notification.html"
-
-# Where the admin viewsets live (fixed names in the brief), used only while they are not
-# registered: the links then still point where the admin will serve them.
-_FALLBACK_PATHS = {
-    "wagtail_lockedcarts_carts:list": "lockedcarts/carts/",
-    "wagtail_lockedcarts_carts:inspect": "lockedcarts/carts/inspect/{}/",
-    "wagtail_lockedcarts_orders:list": "lockedcarts/orders/",
-    "wagtail_lockedcarts_orders:inspect": "lockedcarts/orders/inspect/{}/",
-}
 
 
 class DigestStatus:
@@ -156,20 +148,6 @@ def local_now(now=None):
     return timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
 
 
-def admin_url(name, *args, query=""):
-    """Absolute URL of an admin view: ``WAGTAILADMIN_BASE_URL`` + ``reverse(name)``."""
-    try:
-        path = reverse(name, args=args)
-    except NoReverseMatch:
-        path = reverse("wagtailadmin_home") + _FALLBACK_PATHS[name].format(*args)
-    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
-    return f"{base}{path}{query}"
-
-
-def _money(amount, currency):
-    return f"{number_format(amount, 2)} {currency}" if amount is not None else ""
-
-
 def _age(since, now):
     return timesince(since, now, depth=2) if since else ""
 
@@ -214,9 +192,9 @@ def _build_digest(site, now, date, site_settings):
         return [
             DigestItem(
                 label=str(cart),
-                url=admin_url("wagtail_lockedcarts_carts:inspect", cart.pk),
+                url=display.cart_url("inspect", cart, absolute=True),
                 age=_age(getattr(cart, since_field), now),
-                total=_money(cart.total, cart.currency),
+                total=format_money(cart.total, cart.currency),
                 reason=str(cart.get_lock_reason_display()) if cart.lock_reason else "",
                 detail=" · ".join(part for part in (cart.masked_card, cart.paypal_order_id) if part),
             )
@@ -230,9 +208,9 @@ def _build_digest(site, now, date, site_settings):
         return [
             DigestItem(
                 label=" – ".join(part for part in (str(order), order.customer_name) if part),
-                url=admin_url("wagtail_lockedcarts_orders:inspect", order.pk),
+                url=display.order_url("inspect", order, absolute=True),
                 age=_age(getattr(order, since_field), now),
-                total=_money(order.total, order.currency),
+                total=format_money(order.total, order.currency),
                 detail=order.last_export_error,
             )
             for order in rows
@@ -240,14 +218,14 @@ def _build_digest(site, now, date, site_settings):
 
     locked, stale = cart_counts["locked"], cart_counts["stale"]
     on_hold, unconfirmed = order_counts["on_hold"], order_counts["unconfirmed"]
-    carts_list = admin_url("wagtail_lockedcarts_carts:list")
+    carts_list = display.cart_list_url(absolute=True)
     sections = [
         DigestSection(
             key="locked",
             title=_("Locked carts"),
             count=locked,
             items=cart_items(carts.filter(status=CartStatus.LOCKED), "locked_at", locked),
-            list_url=admin_url("wagtail_lockedcarts_carts:list", query="?cart_filter=locked"),
+            list_url=display.locked_carts_url(absolute=True),
             summary=ngettext("%(count)s locked cart", "%(count)s locked carts", locked) % {"count": locked},
         ),
         DigestSection(
@@ -264,7 +242,7 @@ def _build_digest(site, now, date, site_settings):
             title=_("Orders on hold"),
             count=on_hold,
             items=order_items(orders.filter(status=OrderStatus.ON_HOLD), "created_at", on_hold),
-            list_url=admin_url("wagtail_lockedcarts_orders:list", query="?order_filter=on_hold"),
+            list_url=display.order_list_url("on_hold", absolute=True),
             summary=ngettext("%(count)s order on hold", "%(count)s orders on hold", on_hold) % {"count": on_hold},
         ),
         DigestSection(
@@ -272,7 +250,7 @@ def _build_digest(site, now, date, site_settings):
             title=_("Orders submitted but not confirmed"),
             count=unconfirmed,
             items=order_items(orders.filter(unconfirmed_q), "submitted_at", unconfirmed),
-            list_url=admin_url("wagtail_lockedcarts_orders:list", query="?order_filter=not_confirmed"),
+            list_url=display.order_list_url("not_confirmed", absolute=True),
             summary=ngettext("%(count)s order not confirmed", "%(count)s orders not confirmed", unconfirmed)
             % {"count": unconfirmed},
         ),
@@ -292,8 +270,8 @@ def render_digest(digest, site_settings=None):
             "summary": summary,
             "date": date_format(digest.date, "DATE_FORMAT"),
             "generated_at": local_now(digest.generated_at),
-            "admin_url": _admin_home(),
-            "settings_url": _settings_url(digest.site),
+            "admin_url": display.admin_home_url(absolute=True),
+            "settings_url": display.settings_url(digest.site, absolute=True),
             "site_settings": site_settings,
         }
         subject = render_to_string(TEMPLATE_SUBJECT, context)
@@ -301,20 +279,6 @@ def render_digest(digest, site_settings=None):
         digest.text = render_to_string(TEMPLATE_TEXT, context)
         digest.html = render_to_string(TEMPLATE_HTML, context)
     return digest
-
-
-def _admin_home():
-    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
-    return base + reverse("wagtailadmin_home")
-
-
-def _settings_url(site):
-    try:
-        path = reverse("wagtailsettings:edit", args=["wagtail_lockedcarts", "lockedcartsettings", site.pk])
-    except NoReverseMatch:
-        return ""
-    base = (getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
-    return base + path
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,9 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.permissions import policy_registry
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 
+from wagtail_lockedcarts.admin.display import action_links
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS, ORDER_ACCESS_ACTIONS
-from wagtail_lockedcarts.admin.views.carts import cart_action_links
-from wagtail_lockedcarts.admin.views.orders import order_action_links
 
 
 class PolicyPermissionHelper(PermissionHelper):
@@ -47,9 +46,6 @@ class ActionButtonHelper(ButtonHelper):
     inspect_label = ""
     action_classnames = ["button-secondary"]
 
-    def action_links(self, obj):
-        raise NotImplementedError
-
     def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
         exclude = exclude or []
         classnames_add = classnames_add or []
@@ -62,8 +58,8 @@ class ActionButtonHelper(ButtonHelper):
             button = self.inspect_button(pk, classnames_add, classnames_exclude)
             button["label"] = self.inspect_label
             buttons.append(button)
-        for link in self.action_links(obj):
-            serious = ["no"] if link.spec.serious else []
+        for link in action_links(usr, obj, next_url=self.url_helper.index_url):
+            serious = ["no"] if link.action.serious else []
             buttons.append(
                 {
                     "url": link.url,
@@ -80,12 +76,6 @@ class ActionButtonHelper(ButtonHelper):
 class CartButtonHelper(ActionButtonHelper):
     inspect_label = _("Cart Details")
 
-    def action_links(self, obj):
-        return cart_action_links(self.request.user, obj, next_url=self.url_helper.index_url)
-
 
 class OrderButtonHelper(ActionButtonHelper):
     inspect_label = _("Order Details")
-
-    def action_links(self, obj):
-        return order_action_links(self.request.user, obj, next_url=self.url_helper.index_url)

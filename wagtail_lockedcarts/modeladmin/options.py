@@ -6,12 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail_modeladmin.options import ModelAdmin
 
-from wagtail_lockedcarts.admin.views.carts import (
-    EDITABLE_CART_FIELDS,
-    admin_cart_queryset,
-    format_total,
-)
-from wagtail_lockedcarts.admin.views.orders import format_order_total
+from wagtail_lockedcarts.admin.display import cart_total, order_total
+from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS, admin_cart_queryset
 from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
 from wagtail_lockedcarts.modeladmin.filters import CartFilter, OrderFilter
 from wagtail_lockedcarts.modeladmin.helpers import (
@@ -72,7 +68,7 @@ class CartModelAdmin(NotIndexedModelAdmin):
 
     @display(description=_("Total"), ordering="sort_total")
     def total_amount(self, obj):
-        return format_total(obj)
+        return cart_total(obj)
 
     @display(description=_("Card"))
     def card(self, obj):
@@ -107,4 +103,4 @@ class OrderModelAdmin(NotIndexedModelAdmin):
 
     @display(description=_("Total"), ordering="total")
     def order_total(self, obj):
-        return format_order_total(obj)
+        return order_total(obj)

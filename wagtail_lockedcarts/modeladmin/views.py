@@ -9,14 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail_modeladmin.views import EditView, HistoryView, InspectView
 
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.admin.display import cart_summary_rows, order_summary_rows
 from wagtail_lockedcarts.admin.permissions import cart_state_allows
-from wagtail_lockedcarts.admin.views.carts import (
-    EDITABLE_CART_FIELDS,
-    admin_cart_queryset,
-    cart_summary_rows,
-    save_cart_customer_fields,
-)
-from wagtail_lockedcarts.admin.views.orders import order_summary_rows
+from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS, admin_cart_queryset
 from wagtail_lockedcarts.exceptions import InvalidTransition
 
 
@@ -58,7 +54,10 @@ class CartEditView(EditView):
 
     def form_valid(self, form):
         try:
-            save_cart_customer_fields(form.instance, self.request.user, EDITABLE_CART_FIELDS)
+            cart = form.instance
+            lifecycle.update_customer(
+                cart, self.request.user, **{name: getattr(cart, name) for name in EDITABLE_CART_FIELDS}
+            )
         except InvalidTransition as error:
             messages.error(self.request, error.message)
             return redirect(self.url_helper.get_action_url("inspect", quote(self.instance.pk)))

@@ -1,5 +1,10 @@
-"""The building block of every admin action (confirm, unlock, delete, check PayPal, release,
-retry export): GET shows what will happen, POST does it through :mod:`lifecycle`.
+"""The one view behind every admin action (Confirm Order, Unlock Cart, Delete Cart, Check PayPal
+now, Release order on hold, Retry export): GET shows what will happen, POST does it.
+
+It is Wagtail's :class:`~wagtail.admin.views.generic.base.BaseOperationView` (object lookup,
+``next`` handling, success message, redirect) with a confirmation page, run by an
+:class:`~wagtail_lockedcarts.admin.display.AdminAction` that the viewset passes in: the view holds
+no action of its own.
 
 Order of checks in :meth:`ObjectActionView.dispatch`, and why:
 
@@ -13,113 +18,51 @@ The lifecycle functions re-check the state under a row lock, so a race lost betw
 ends as an :class:`~wagtail_lockedcarts.exceptions.InvalidTransition` message, never a change.
 """
 
-from dataclasses import dataclass
-
-from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
-from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.utils import get_valid_next_url_from_request
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.permissions import policy_registry
 
+from wagtail_lockedcarts.admin.display import points_at
 from wagtail_lockedcarts.exceptions import LockedCartsError
 
 
-@dataclass(frozen=True)
-class ActionSpec:
-    """One admin action: policy action name, URL name in the viewset namespace, and its button."""
+class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, BaseOperationView):
+    """Confirmation page (GET) and operation (POST) of ``action`` on one object. The viewset
+    sets ``model``, ``action`` and the URL names; subclasses set the texts shared by a model's
+    actions and :meth:`get_summary`."""
 
-    action: str
-    url_name: str
-    label: str
-    icon: str
-    priority: int
-    serious: bool = False
-
-
-@dataclass(frozen=True)
-class ActionLink:
-    spec: ActionSpec
-    url: str
-
-    @property
-    def label(self):
-        return self.spec.label
-
-    @property
-    def icon(self):
-        return self.spec.icon
-
-    @property
-    def priority(self):
-        return self.spec.priority
-
-
-def action_links(model, namespace, specs, user, instance, next_url=None):
-    """The actions ``user`` may run on ``instance`` now (state and permission), as links to
-    their confirmation pages. Asks the policy registry, so every screen agrees."""
-    policy = policy_registry.get_by_type(model)
-    links = []
-    for spec in specs:
-        if policy.user_has_permission_for_instance(user, spec.action, instance):
-            url = reverse(f"{namespace}:{spec.url_name}", args=(quote(instance.pk),))
-            if next_url:
-                url += "?" + urlencode({"next": next_url})
-            links.append(ActionLink(spec, url))
-    return links
-
-
-class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Confirmation page (GET) and action (POST) for one object. Subclasses set ``model``,
-    ``action`` and the texts, and implement :meth:`state_allows` and :meth:`perform`."""
-
-    model = None
     action = None
     template_name = "wagtail_lockedcarts/admin/confirm_action.html"
     index_url_name = None
     inspect_url_name = None
     header_icon = ""
-    page_title = ""
-    #: What will happen, shown on the confirmation page.
-    confirmation_message = ""
     submit_label = _("Yes, continue")
     cancel_label = _("No, go back")
-    submit_classname = "button"
     gone_message = _("This item no longer exists; it may have been deleted by someone else.")
-    pk_url_kwarg = "pk"
-
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        pk = unquote(str(self.kwargs[self.pk_url_kwarg]))
-        self.object = self.get_queryset().filter(pk=pk).first()
-
-    def get_queryset(self):
-        return self.model._default_manager.all()
-
-    def state_allows(self, obj):
-        raise NotImplementedError
-
-    def perform(self):
-        """Run the lifecycle function; return its Outcome (may raise LockedCartsError)."""
-        raise NotImplementedError
-
     #: Shown when the object moved on meanwhile; may use %(status)s (its status now) and %(action)s.
     stale_message = _("This action no longer applies; nothing was changed.")
 
-    def get_stale_message(self):
-        return self.stale_message % {"status": self.object.get_status_display(), "action": self.page_title}
+    def setup(self, request, *args, **kwargs):
+        try:
+            super().setup(request, *args, **kwargs)
+        except Http404:
+            # Deleted meanwhile: dispatch explains this instead of a bare 404.
+            self.object = None
+            self.next_url = get_valid_next_url_from_request(request)
 
-    def get_success_message(self, outcome):
-        raise NotImplementedError
+    @property
+    def page_title(self):
+        return self.action.page_title
 
     def forbidden(self):
         """A real 403: Wagtail would turn a raised PermissionDenied into a redirect to the
@@ -127,17 +70,25 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templa
         return permission_denied(self.request, PermissionDenied())
 
     def dispatch(self, request, *args, **kwargs):
-        if not self.user_has_permission(self.action):
+        action = self.action.name
+        if not self.user_has_permission(action):
             return self.forbidden()
         if self.object is None:
             messages.warning(request, self.gone_message)
             return redirect(self.get_fallback_url(gone=True))
-        if not self.state_allows(self.object):
+        if not self.state_allows():
             messages.warning(request, self.get_stale_message())
             return redirect(self.get_fallback_url())
-        if not self.user_has_permission_for_instance(self.action, self.object):
+        if not self.user_has_permission_for_instance(action, self.object):
             return self.forbidden()
         return super().dispatch(request, *args, **kwargs)
+
+    def state_allows(self):
+        """Whether the action fits the object's state, whoever asks (a stale page, not a 403)."""
+        raise NotImplementedError
+
+    def get_stale_message(self):
+        return self.stale_message % {"status": self.object.get_status_display(), "action": self.page_title}
 
     # URLs -----------------------------------------------------------------------------------
 
@@ -149,27 +100,22 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templa
         if self.object is not None and self.inspect_url_name:
             return reverse(self.inspect_url_name, args=(quote(self.object.pk),))
 
-    def get_next_url(self):
-        return get_valid_next_url_from_request(self.request)
-
     def get_fallback_url(self, gone=False):
-        next_url = self.get_next_url()
-        if next_url and not (gone and self._points_at_object(next_url)):
-            return next_url
+        """``next`` unless it leads to an object that is gone, else the object, else the listing."""
+        if self.next_url and not (gone and self._next_points_at_object()):
+            return self.next_url
         if not gone and self.get_inspect_url():
             return self.get_inspect_url()
         return self.index_url
 
-    def _points_at_object(self, url):
-        path = url.split("?")[0]
-        pk = quote(self.kwargs[self.pk_url_kwarg])
-        return path.rstrip("/").endswith(f"/{pk}")
+    def _next_points_at_object(self):
+        return points_at(self.next_url, self.pk)
 
-    def get_success_url(self, outcome=None):
-        return self.get_next_url() or self.get_inspect_url() or self.index_url
+    def get_success_url(self):
+        return self.get_fallback_url(gone=self.action.removes_object)
 
     def get_cancel_url(self):
-        return self.get_next_url() or self.get_inspect_url() or self.index_url
+        return self.next_url or self.get_inspect_url() or self.index_url
 
     # Rendering ------------------------------------------------------------------------------
 
@@ -183,36 +129,47 @@ class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templa
         items.append({"url": "", "label": self.get_page_title(), "sublabel": str(self.object)})
         return self.breadcrumbs_items + items
 
+    def get_summary(self):
+        """(label, value) pairs shown above the form, so the admin sees what they act on."""
+        return []
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
             object=self.object,
-            confirmation_message=self.confirmation_message,
-            submit_label=self.submit_label,
+            action=self.action,
+            confirmation_message=self.action.confirmation_message,
+            submit_label=self.action.submit_label or self.submit_label,
             cancel_label=self.cancel_label,
-            submit_classname=self.submit_classname,
+            submit_classname="button serious" if self.action.serious else "button",
             action_url=self.request.path,
-            next_url=self.get_next_url() or "",
+            next_url=self.next_url,
             cancel_url=self.get_cancel_url(),
             summary=self.get_summary(),
         )
         return context
 
-    def get_summary(self):
-        """(label, value) pairs shown above the form, so the admin sees what they act on."""
-        return []
-
     # Handlers -------------------------------------------------------------------------------
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data())
+
+    def perform_operation(self):
+        self.outcome = self.action.perform(self.object, self.request.user)
+
+    def get_success_message(self):
+        return self.action.format_success_message(self.object, self.outcome)
+
+    def add_success_message(self):
+        if self.outcome.changed:
+            super().add_success_message()
+        else:
+            messages.warning(self.request, self.outcome.message or self.get_stale_message())
 
     def post(self, request, *args, **kwargs):
         try:
-            outcome = self.perform()
+            return super().post(request, *args, **kwargs)
         except LockedCartsError as error:
             messages.error(request, error.message)
-            still_there = self.get_queryset().filter(pk=self.object.pk).exists()
+            still_there = self.get_base_object_queryset().filter(pk=self.object.pk).exists()
             return redirect(self.get_fallback_url(gone=not still_there))
-        if outcome.changed:
-            messages.success(request, self.get_success_message(outcome))
-        else:
-            messages.warning(request, outcome.message or self.get_stale_message())
-        return redirect(self.get_success_url(outcome))

@@ -1,5 +1,5 @@
 """Cart Management screens: listing, edit (open carts), Cart Details (inspect), history and the
-action views. Each action is a thin :class:`~.admin.ObjectActionView` around one lifecycle call."""
+view that runs the cart actions declared in :mod:`wagtail_lockedcarts.admin.display`."""
 
 import re
 from decimal import Decimal
@@ -10,9 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.formats import localize
 from django.utils.functional import cached_property
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.admin import messages
@@ -27,19 +25,11 @@ from wagtail.snippets.views.snippets import (
 )
 
 from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS, cart_state_allows
-from wagtail_lockedcarts.admin.views.base import ActionSpec, ObjectActionView, action_links
+from wagtail_lockedcarts.admin.views.base import ObjectActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
 from wagtail_lockedcarts.models import Cart, CartLine, CartStatus
-
-CART_NAMESPACE = "wagtail_lockedcarts_carts"
-
-CART_ACTIONS = (
-    ActionSpec("confirm", "confirm_cart", _("Confirm Order"), "success", 40),
-    ActionSpec("unlock", "unlock_cart", _("Unlock Cart"), "lock-open", 50),
-    ActionSpec("check", "check_paypal", _("Check PayPal now"), "rotate", 60),
-    ActionSpec("delete", "delete_cart", _("Delete Cart"), "bin", 70, serious=True),
-)
 
 #: Searched by exact value (PayPal ids are upper-case letters and digits).
 EXACT_SEARCH_FIELDS = ("paypal_order_id", "paypal_capture_id")
@@ -47,16 +37,6 @@ PAYPAL_ID_SHAPE = re.compile(r"(?=.*\d)[A-Za-z0-9-]{8,64}")
 
 #: Customer fields an admin may correct on an open cart; everything else belongs to lifecycle.
 EDITABLE_CART_FIELDS = ("customer_name", "customer_email")
-
-
-def cart_url(view_name, cart):
-    return reverse(f"{CART_NAMESPACE}:{view_name}", args=(quote(cart.pk),))
-
-
-def cart_action_links(user, cart, next_url=None):
-    """The cart actions ``user`` may run on ``cart`` now. A delete never returns to the cart
-    itself (it is gone), so it always goes back to ``next_url`` or the listing."""
-    return action_links(Cart, CART_NAMESPACE, CART_ACTIONS, user, cart, next_url)
 
 
 def admin_cart_queryset(queryset=None):
@@ -83,40 +63,6 @@ def admin_cart_queryset(queryset=None):
             output_field=money,
         ),
     )
-
-
-def save_cart_customer_fields(instance, user, fields=EDITABLE_CART_FIELDS):
-    return lifecycle.update_customer(instance, user, **{name: getattr(instance, name) for name in fields})
-
-
-def format_total(cart):
-    return f"{localize(cart.total)} {cart.currency}"
-
-
-def cart_summary_rows(cart):
-    """(label, value) rows of the Cart Details screen (snippet and modeladmin alike)."""
-    order = getattr(cart, "order", None) if cart.status == CartStatus.ORDERED else None
-    paypal_status = " / ".join(
-        part for part in (cart.paypal_status, cart.paypal_capture_status, cart.paypal_status_reason) if part
-    )
-    return [
-        (_("Cart number"), cart.pk),
-        (_("Status"), cart.get_status_display()),
-        (_("Lock reason"), cart.get_lock_reason_display() or "—"),
-        (_("Locked at"), cart.locked_at or "—"),
-        (_("Customer"), cart.customer_label),
-        (_("Customer e-mail"), cart.customer_email or "—"),
-        (_("Payer e-mail"), cart.payer_email or "—"),
-        (_("Total amount"), format_total(cart)),
-        (_("Card"), cart.masked_card or "—"),
-        (_("PayPal order id"), cart.paypal_order_id or "—"),
-        (_("PayPal capture id"), cart.paypal_capture_id or "—"),
-        (_("Last known PayPal status"), paypal_status or "—"),
-        (_("PayPal last checked at"), cart.paypal_checked_at or "—"),
-        (_("Checkout started at"), cart.checkout_started_at or "—"),
-        (_("Created at"), cart.created_at),
-        (pgettext_lazy("lockedcarts", "Order"), str(order) if order else "—"),
-    ]
 
 
 class CartIndexView(IndexView):
@@ -213,13 +159,13 @@ class CartIndexView(IndexView):
             buttons.append(Button(_("Edit"), url=edit_url or inspect_url, icon_name="edit", priority=10))
         if inspect_url and (edit_url or not self.user_has_permission("change")):
             buttons.append(Button(_("Cart Details"), url=inspect_url, icon_name="info-circle", priority=20))
-        for link in cart_action_links(user, instance, next_url=self.listing_url):
+        for link in display.action_links(user, instance, next_url=self.listing_url):
             buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
         if self.user_has_any_permission(CART_ACCESS_ACTIONS):
             buttons.append(
                 Button(
                     pgettext_lazy("lockedcarts", "History"),
-                    url=cart_url("history", instance),
+                    url=display.cart_url("history", instance),
                     icon_name="history",
                     priority=90,
                 )
@@ -235,35 +181,40 @@ class CartEditView(EditView):
     def dispatch(self, request, *args, **kwargs):
         if not cart_state_allows("change", self.object):
             messages.warning(request, _("Only open carts can be edited. This is the cart's read-only details screen."))
-            return redirect(cart_url("inspect", self.object))
+            return redirect(display.cart_url("inspect", self.object))
         return super().dispatch(request, *args, **kwargs)
 
     @cached_property
     def header_more_buttons(self):
         return [
-            Button(_("Cart Details"), url=cart_url("inspect", self.object), icon_name="info-circle", priority=20),
+            Button(
+                _("Cart Details"), url=display.cart_url("inspect", self.object), icon_name="info-circle", priority=20
+            ),
             *(
                 Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority)
-                for link in cart_action_links(self.request.user, self.object, next_url=reverse(self.index_url_name))
+                for link in display.action_links(self.request.user, self.object, next_url=reverse(self.index_url_name))
             ),
         ]
 
     def save_instance(self):
-        return save_cart_customer_fields(self.form.instance, self.request.user)
+        cart = self.form.instance
+        return lifecycle.update_customer(
+            cart, self.request.user, **{name: getattr(cart, name) for name in EDITABLE_CART_FIELDS}
+        )
 
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
         except InvalidTransition as error:
             messages.error(request, error.message)
-            return redirect(cart_url("inspect", self.object))
+            return redirect(display.cart_url("inspect", self.object))
 
 
 class CartDeleteView(DeleteView):
     """The generic delete would skip lifecycle and the audit snapshot: send it to Delete Cart."""
 
     def dispatch(self, request, *args, **kwargs):
-        return redirect(cart_url("delete_cart", self.object))
+        return redirect(display.cart_url("delete_cart", self.object))
 
 
 class CartInspectView(InspectView):
@@ -284,26 +235,19 @@ class CartInspectView(InspectView):
 
     def get_edit_url(self):
         if cart_state_allows("change", self.object) and self.user_has_permission("change"):
-            return cart_url("edit", self.object)
+            return display.cart_url("edit", self.object)
 
     def get_delete_url(self):
         return None
 
-    #: Shown as header buttons; the other actions go to the "…" menu so the title stays readable.
-    PRIMARY_ACTIONS = ("confirm", "unlock")
-
     def _action_buttons(self, button_class, primary):
-        index_url = reverse(self.index_url_name)
-        here = cart_url("inspect", self.object)
+        """Primary actions (Confirm, Unlock) as header buttons; the others go to the "…" menu
+        so the title stays readable."""
+        here = display.cart_url("inspect", self.object)
         return [
-            button_class(
-                link.label,
-                url=f"{link.url}?{urlencode({'next': index_url if link.spec.action == 'delete' else here})}",
-                icon_name=link.icon,
-                priority=link.priority,
-            )
-            for link in cart_action_links(self.request.user, self.object)
-            if (link.spec.action in self.PRIMARY_ACTIONS) == primary
+            button_class(link.label, url=link.url, icon_name=link.icon, priority=link.priority)
+            for link in display.action_links(self.request.user, self.object, next_url=here)
+            if link.action.primary == primary
         ]
 
     @cached_property
@@ -318,7 +262,7 @@ class CartInspectView(InspectView):
         buttons.append(
             Button(
                 pgettext_lazy("lockedcarts", "History"),
-                url=cart_url("history", self.object),
+                url=display.cart_url("history", self.object),
                 icon_name="history",
                 priority=90,
             )
@@ -326,7 +270,7 @@ class CartInspectView(InspectView):
         return buttons
 
     def get_summary_rows(self):
-        return cart_summary_rows(self.object)
+        return display.cart_summary_rows(self.object)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -334,7 +278,7 @@ class CartInspectView(InspectView):
             summary_rows=self.get_summary_rows(),
             lines=list(self.object.lines.all()),
             payment_attempts=list(self.object.payment_attempts.all()),
-            history_url=cart_url("history", self.object),
+            history_url=display.cart_url("history", self.object),
         )
         return context
 
@@ -348,11 +292,11 @@ class CartHistoryView(HistoryView):
     def get_edit_url(self, instance):
         if cart_state_allows("change", instance):
             return super().get_edit_url(instance)
-        return cart_url("inspect", instance)
+        return display.cart_url("inspect", instance)
 
     @cached_property
     def header_buttons(self):
-        return [HeaderButton(_("Cart Details"), url=cart_url("inspect", self.object), icon_name="info-circle")]
+        return [HeaderButton(_("Cart Details"), url=display.cart_url("inspect", self.object), icon_name="info-circle")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -360,104 +304,17 @@ class CartHistoryView(HistoryView):
 
 
 class CartActionView(ObjectActionView):
+    """Every cart action (see :data:`~wagtail_lockedcarts.admin.display.CART_ACTIONS`)."""
+
     model = Cart
     header_icon = "lock"
-
-    def get_queryset(self):
-        return admin_cart_queryset()
-
-    def state_allows(self, obj):
-        return cart_state_allows(self.action, obj)
-
     stale_message = _("This cart is now “%(status)s”, so “%(action)s” no longer applies. Nothing was changed.")
 
+    def get_base_object_queryset(self):
+        return admin_cart_queryset()
+
+    def state_allows(self):
+        return cart_state_allows(self.action.name, self.object)
+
     def get_summary(self):
-        cart = self.object
-        return [
-            (_("Customer"), cart.customer_label),
-            (_("Total amount"), format_total(cart)),
-            (_("Card"), cart.masked_card or "—"),
-            (_("Status"), cart.get_status_display()),
-            (_("Lock reason"), cart.get_lock_reason_display() or "—"),
-            (_("PayPal order id"), cart.paypal_order_id or "—"),
-        ]
-
-
-class ConfirmCartView(CartActionView):
-    action = "confirm"
-    page_title = _("Confirm Order")
-    confirmation_message = _(
-        "This converts the cart to an order and sends it to export. Do this only once you are sure the payment arrived."
-    )
-    submit_label = _("Yes, confirm the order")
-
-    def perform(self):
-        return lifecycle.confirm_order(self.object, user=self.request.user)
-
-    def get_success_message(self, outcome):
-        return _("Order %(order)s created from the cart and sent to export.") % {"order": outcome.order.pk}
-
-
-class UnlockCartView(CartActionView):
-    action = "unlock"
-    page_title = _("Unlock Cart")
-    confirmation_message = _(
-        "This opens the cart again: the shopper can change it and check out once more. The "
-        "PayPal checkout it was locked for is given up."
-    )
-    submit_label = _("Yes, unlock the cart")
-
-    def perform(self):
-        return lifecycle.unlock_cart(self.object, user=self.request.user)
-
-    def get_success_message(self, outcome):
-        return _("Cart %(cart)s unlocked.") % {"cart": self.object.pk}
-
-
-class DeleteCartView(CartActionView):
-    action = "delete"
-    page_title = _("Delete Cart")
-    confirmation_message = _(
-        "This deletes the cart and its lines for good. A snapshot (customer, lines, total, "
-        "PayPal references) stays in the cart's history."
-    )
-    submit_label = _("Yes, delete the cart")
-    submit_classname = "button serious"
-
-    def perform(self):
-        return lifecycle.delete_cart(self.object, user=self.request.user)
-
-    def get_success_message(self, outcome):
-        return _("Cart %(cart)s deleted.") % {"cart": self.kwargs["pk"]}
-
-    def get_success_url(self, outcome=None):
-        next_url = self.get_next_url()
-        if next_url and not self._points_at_object(next_url):
-            return next_url
-        return self.index_url
-
-
-class CheckPayPalView(CartActionView):
-    """Asks PayPal for the payment's real state now and applies it (the PayPal area's
-    ``check_paypal_now`` writes the audit entry). No row lock is held during the HTTP call."""
-
-    action = "check"
-    page_title = _("Check PayPal now")
-    confirmation_message = _(
-        "This asks PayPal for the current state of the cart's payment and applies the answer: a "
-        "completed payment becomes an order, a declined one opens the cart again."
-    )
-    submit_label = _("Ask PayPal")
-
-    def post(self, request, *args, **kwargs):
-        from wagtail_lockedcarts.paypal.reconcile import check_paypal_now
-
-        report = check_paypal_now(self.object, request.user)
-        if not report.reachable:
-            messages.error(
-                request,
-                _("PayPal could not be reached: %(error)s. Nothing was changed.") % {"error": report.error or "?"},
-            )
-        else:
-            messages.success(request, report.summary or _("Checked with PayPal."))
-        return redirect(self.get_success_url())
+        return display.cart_action_summary(self.object)

@@ -129,7 +129,7 @@ PAYPAL_SANDBOX = {
     # The offline sandbox signs webhooks with this key and POSTs them to WEBHOOK_URL.
     "SIGNING_SECRET": os.environ.get("PAYPAL_SANDBOX_SIGNING_SECRET", "sandbox-signing-key"),
     "WEBHOOK_URL": os.environ.get("PAYPAL_SANDBOX_WEBHOOK_URL", "http://127.0.0.1:8000/cart/paypal/webhook/"),
-    "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "WH-SANDBOX-DEMO"),
+    "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "8SANDBOXDEMOWEBHOOK"),
     "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
     "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),
 }
@@ -139,7 +139,7 @@ WAGTAIL_LOCKEDCARTS = {
     "PAYPAL": {
         "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
         "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),
-        "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "WH-SANDBOX-DEMO"),
+        "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "8SANDBOXDEMOWEBHOOK"),
         "API_BASE": os.environ.get("PAYPAL_API_BASE", "http://127.0.0.1:8000/paypal-sandbox"),
         "BRAND_NAME": "Locked carts demo shop",
     },

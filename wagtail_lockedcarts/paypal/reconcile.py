@@ -24,14 +24,15 @@ from wagtail_lockedcarts.models import Cart, CartStatus, PaymentAttempt
 from wagtail_lockedcarts.models.validators import clean_card
 from wagtail_lockedcarts.paypal.client import PayPalError, PayPalUnavailable, get_client
 
-# Capture answers that mean "the payer's money did not move; let them try again".
+# Capture answers (422 issues PayPal's Orders v2 spec lists for capture) that mean "the payer's
+# money did not move; let them try again". ORDER_EXPIRED is not one: PayPal names it for
+# authorize only, never for capture.
 DECLINE_ISSUES = {
     "INSTRUMENT_DECLINED",
     "PAYER_ACTION_REQUIRED",
     "TRANSACTION_REFUSED",
     "PAYER_CANNOT_PAY",
     "MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED",
-    "ORDER_EXPIRED",
 }
 CAPTURE_OUTCOMES = {
     "COMPLETED": PaymentOutcome.COMPLETED,

@@ -5,7 +5,7 @@ from django.conf import settings
 DEFAULTS = {
     "SIGNING_SECRET": "sandbox-signing-key",
     "WEBHOOK_URL": "",
-    "WEBHOOK_ID": "WH-SANDBOX-DEMO",
+    "WEBHOOK_ID": "8SANDBOXDEMOWEBHOOK",
     "CLIENT_ID": "sandbox-client",
     "CLIENT_SECRET": "sandbox-secret",
     # "thread": deliver webhooks from a background thread after commit (the demo);

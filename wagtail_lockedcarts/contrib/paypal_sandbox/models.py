@@ -1,6 +1,10 @@
 """The sandbox's own state: what PayPal would keep on its side."""
 
+from decimal import Decimal
+
 from django.db import models
+
+from wagtail_lockedcarts.money import PAYPAL_CURRENCIES
 
 
 class SandboxToken(models.Model):
@@ -26,8 +30,20 @@ class Disposition(models.TextChoices):
     NONE = "", "Not approved"
     COMPLETE = "complete", "Capture completes"
     PENDING = "pending", "Capture pending (eCheck)"
-    DECLINE_INSTRUMENT = "decline_instrument", "Capture refused: INSTRUMENT_DECLINED"
+    # The capture call is refused with a 422; ``SandboxOrder.refusal`` names the issue.
+    DECLINE_INSTRUMENT = "decline_instrument", "Capture refused (422)"
     DECLINE_CAPTURE = "decline_capture", "Capture created with status DECLINED"
+    FAIL_CAPTURE = "fail_capture", "Capture created with status FAILED"
+
+
+# The 422 issues PayPal's Orders v2 spec lists for a refused capture that the shop handles.
+CAPTURE_REFUSALS = (
+    "INSTRUMENT_DECLINED",
+    "PAYER_ACTION_REQUIRED",
+    "TRANSACTION_REFUSED",
+    "PAYER_CANNOT_PAY",
+    "MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED",
+)
 
 
 class SandboxOrder(models.Model):
@@ -52,6 +68,7 @@ class SandboxOrder(models.Model):
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
     disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    refusal = models.CharField(max_length=64, blank=True, default="INSTRUMENT_DECLINED")
     capture_amount_override = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     capture_id = models.CharField(max_length=17, blank=True)
@@ -61,6 +78,9 @@ class SandboxOrder(models.Model):
     captured_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
 
+    # An order that expired (never approved in time) is gone at PayPal: every lookup is a 404.
+    expired = models.BooleanField(default=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +89,45 @@ class SandboxOrder(models.Model):
 
     def __str__(self):
         return f"{self.id} {self.status} {self.amount} {self.currency}"
+
+    @property
+    def display_amount(self):
+        """The amount as PayPal writes it: ``1500`` JPY, ``12.50`` EUR."""
+        places = PAYPAL_CURRENCIES.get(self.currency, 2)
+        return f"{Decimal(self.amount).quantize(Decimal(1).scaleb(-places)):f}"
+
+    @property
+    def refunded_amount(self):
+        return sum((refund.amount for refund in self.refunds.all()), 0)
+
+    @property
+    def refundable_amount(self):
+        if self.capture_status not in ("COMPLETED", "PARTIALLY_REFUNDED") or self.captured_amount is None:
+            return 0
+        return self.captured_amount - self.refunded_amount
+
+
+class SandboxRefund(models.Model):
+    """A refund of the order's capture: by the merchant (``refund``) or by PayPal (``reversal``)."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund"
+        REVERSAL = "reversal"
+
+    id = models.CharField(primary_key=True, max_length=17)
+    order = models.ForeignKey(SandboxOrder, on_delete=models.CASCADE, related_name="refunds")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REFUND)
+    request_id = models.CharField(max_length=108, unique=True, null=True, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    invoice_id = models.CharField(max_length=127, blank=True)
+    note_to_payer = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.kind} {self.id} of {self.amount} {self.order.currency}"
 
 
 class SandboxControl(models.Model):

@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import conf, control
-from .api import basic_credentials_ok
-from .models import Disposition, OrderStatus, SandboxOrder
-from .representations import new_id
+from wagtail_lockedcarts.money import PAYPAL_CURRENCIES
+
+from . import conf, control, outcomes
+from .api import basic_credentials_ok, parse_amount
+from .models import CAPTURE_REFUSALS, Disposition, OrderStatus, SandboxOrder
+from .representations import new_account_id
 from .webhooks import queue_order_approved
 
 # action value -> (button label, disposition, payment kind). Labels are the spec's, verbatim.
@@ -27,6 +29,11 @@ ACTIONS = {
     "pay_close": ("Pay and close the window (never return)", Disposition.COMPLETE, "paypal"),
 }
 CARD_BRANDS = ("VISA", "MASTERCARD", "AMEX", "DISCOVER")
+# "Decline" variants: a refused capture call (422 issue), or a capture created DECLINED / FAILED.
+DECLINE_MODES = [(issue, f"Capture refused: {issue}") for issue in CAPTURE_REFUSALS] + [
+    ("capture", "Capture created, status DECLINED"),
+    ("failed", "Capture created, status FAILED"),
+]
 
 
 def _with_query(url, **params):
@@ -35,7 +42,7 @@ def _with_query(url, **params):
 
 @require_http_methods(["GET", "POST"])
 def approve(request):
-    order = SandboxOrder.objects.filter(pk=request.GET.get("token", "")).first()
+    order = SandboxOrder.objects.filter(pk=request.GET.get("token", ""), expired=False).first()
     if order is None:
         return render(
             request,
@@ -53,6 +60,7 @@ def approve(request):
                 "approvable": approvable,
                 "actions": [(key, value[0]) for key, value in ACTIONS.items()],
                 "card_brands": CARD_BRANDS,
+                "decline_modes": DECLINE_MODES,
             },
             status=200 if approvable or request.method == "GET" else 409,
         )
@@ -78,23 +86,26 @@ def approve(request):
                 {"title": "Already handled", "text": f"This order is {order.status}."},
                 status=409,
             )
-        if disposition == Disposition.DECLINE_INSTRUMENT and request.POST.get("decline_mode") == "capture":
-            disposition = Disposition.DECLINE_CAPTURE
+        if disposition == Disposition.DECLINE_INSTRUMENT:
+            mode = request.POST.get("decline_mode") or "INSTRUMENT_DECLINED"
+            if mode == "capture":
+                disposition = Disposition.DECLINE_CAPTURE
+            elif mode == "failed":
+                disposition = Disposition.FAIL_CAPTURE
+            else:
+                order.refusal = mode if mode in CAPTURE_REFUSALS else "INSTRUMENT_DECLINED"
         order.status = OrderStatus.APPROVED
         order.disposition = disposition
         order.payment_kind = kind
-        order.payer_id = new_id(13)
+        order.payer_id = new_account_id()
         order.payer_email = (request.POST.get("email") or "buyer@example.com").strip()[:254]
         if kind == "card":
             brand = request.POST.get("card_brand", "VISA").upper()
             last4 = request.POST.get("card_last4", "")
             order.card_brand = brand if brand in CARD_BRANDS else "VISA"
             order.card_last4 = last4 if len(last4) == 4 and last4.isdigit() else "1111"
-        try:
-            override = request.POST.get("captured_amount", "").strip()
-            order.capture_amount_override = Decimal(override).quantize(Decimal("0.01")) if override else None
-        except InvalidOperation:
-            order.capture_amount_override = None
+        override = request.POST.get("captured_amount", "").strip()
+        order.capture_amount_override = _captured_amount(override, order.currency)
         order.updated_at = timezone.now()
         order.save()
         queue_order_approved(request, order)
@@ -106,6 +117,17 @@ def approve(request):
             {"title": "Payment approved", "text": "You may close this window.", "order": order},
         )
     return HttpResponseRedirect(_with_query(order.return_url, token=order.id, PayerID=order.payer_id))
+
+
+def _captured_amount(text, currency):
+    """A different captured amount typed on the page, in the currency's own decimals (else none)."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text).quantize(Decimal(1).scaleb(-PAYPAL_CURRENCIES.get(currency, 2)))
+    except InvalidOperation:
+        return None
+    return value if value > 0 else None
 
 
 @require_GET
@@ -158,3 +180,76 @@ def settle(request, order_id):
 def reverse_approval(request, order_id):
     order = control.reverse_approval(order_id, request)
     return JsonResponse({"id": order.id, "status": order.status})
+
+
+def _json(request):
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _outcome(change, *args, **kwargs):
+    """Run one outcome: 404 for an unknown (or expired) order, 409 when it does not apply."""
+    try:
+        order = change(*args, **kwargs)
+    except outcomes.NotApplicable as refused:
+        return JsonResponse({"error": "not_applicable", "detail": str(refused)}, status=409)
+    except SandboxOrder.DoesNotExist:
+        order = None
+    if order is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    return JsonResponse(
+        {"id": order.id, "status": order.status, "capture_status": order.capture_status, "expired": order.expired}
+    )
+
+
+@control_endpoint
+def refund(request, order_id):
+    """``{}`` refunds what is left of the capture; ``{"amount": {"currency_code", "value"}}`` part of it."""
+    data = _json(request)
+    if data is None:
+        return JsonResponse({"error": "invalid"}, status=400)
+    amount = None
+    order = SandboxOrder.objects.filter(pk=order_id, expired=False).first()
+    if order is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    if data.get("amount") is not None:
+        amount, currency, problem = parse_amount(data["amount"], "/amount")
+        if problem:
+            return problem
+        if currency != order.currency:
+            return JsonResponse({"error": "not_applicable", "detail": "REFUND_CAPTURE_CURRENCY_MISMATCH"}, status=409)
+    made, issue = outcomes.refund(request, order_id, amount=amount)
+    if issue:
+        return JsonResponse({"error": "not_applicable", "detail": issue}, status=409)
+    order.refresh_from_db()
+    return JsonResponse({"id": order.id, "refund_id": made.id, "capture_status": order.capture_status})
+
+
+@control_endpoint
+def reverse(request, order_id):
+    return _outcome(lambda: outcomes.reverse(request, order_id) and SandboxOrder.objects.get(pk=order_id))
+
+
+@control_endpoint
+def decline_pending(request, order_id):
+    """``{"event": "PAYMENT.CAPTURE.DENIED"}`` to send DENIED instead of DECLINED."""
+    data = _json(request) or {}
+    return _outcome(outcomes.end_pending, request, order_id, str(data.get("event") or "PAYMENT.CAPTURE.DECLINED"))
+
+
+@control_endpoint
+def void(request, order_id):
+    return _outcome(outcomes.void, request, order_id)
+
+
+@control_endpoint
+def complete(request, order_id):
+    return _outcome(outcomes.complete, request, order_id)
+
+
+@control_endpoint
+def expire(request, order_id):
+    return _outcome(outcomes.expire, request, order_id)

@@ -18,36 +18,21 @@ from django.utils import timezone
 
 from . import conf, signing
 from .models import SandboxWebhook
-from .representations import capture_json, iso, new_id, order_json
+from .representations import capture_json, event_json, iso, new_event_id, order_json, paypal_value
 
 logger = logging.getLogger("wagtail_lockedcarts.contrib.paypal_sandbox")
 
+# capture status -> (event type, summary template); PayPal's summaries name the amount and currency.
 CAPTURE_EVENT_TYPES = {
-    "COMPLETED": ("PAYMENT.CAPTURE.COMPLETED", "Payment completed for EUR"),
-    "PENDING": ("PAYMENT.CAPTURE.PENDING", "Payment pending"),
-    "DECLINED": ("PAYMENT.CAPTURE.DENIED", "Payment denied"),
+    "COMPLETED": ("PAYMENT.CAPTURE.COMPLETED", "Payment completed for {amount} {currency}"),
+    "PENDING": ("PAYMENT.CAPTURE.PENDING", "Payment pending for {amount} {currency}"),
+    "DECLINED": ("PAYMENT.CAPTURE.DENIED", "A {amount} {currency} capture payment was denied"),
 }
 
 
 def queue_event(request, event_type, resource_type, resource, order=None, summary=""):
-    event_id = f"WH-{new_id(8)}-{new_id(17)}"
-    event = {
-        "id": event_id,
-        "event_version": "1.0",
-        "create_time": iso(timezone.now()),
-        "resource_type": resource_type,
-        "resource_version": "2.0",
-        "event_type": event_type,
-        "summary": summary or event_type,
-        "resource": resource,
-        "links": [
-            {
-                "href": request.build_absolute_uri(f"/v1/notifications/webhooks-events/{event_id}"),
-                "rel": "self",
-                "method": "GET",
-            },
-        ],
-    }
+    event_id = new_event_id()
+    event = event_json(request, event_id, event_type, resource_type, resource, summary, iso(timezone.now()))
     webhook = SandboxWebhook.objects.create(
         event_id=event_id,
         event_type=event_type,
@@ -69,13 +54,17 @@ def queue_order_approved(request, order):
     )
 
 
-def queue_capture_event(request, order):
-    event_type, summary = CAPTURE_EVENT_TYPES.get(order.capture_status, (None, ""))
+def capture_summary(template, order):
+    return template.format(amount=paypal_value(order.captured_amount, order.currency), currency=order.currency)
+
+
+def queue_capture_event(request, order, event_type=None):
+    default_type, template = CAPTURE_EVENT_TYPES.get(order.capture_status, (None, "{amount} {currency}"))
+    event_type = event_type or default_type
     if event_type is None:
         return None
-    resource = capture_json(request, order)
-    resource["supplementary_data"] = {"related_ids": {"order_id": order.id}}
-    return queue_event(request, event_type, "capture", resource, order, summary=summary)
+    resource = capture_json(request, order, related_ids=True)
+    return queue_event(request, event_type, "capture", resource, order, summary=capture_summary(template, order))
 
 
 def signed_request(webhook, webhook_id=None):
@@ -139,3 +128,12 @@ def _deliver_in_background(pk):
             time.sleep(2**attempt)
     finally:
         connections.close_all()
+
+
+def requeue(webhook):
+    """Webhooks v1 *resend*: deliver the same event (same id and body) once more."""
+    SandboxWebhook.objects.filter(pk=webhook.pk).update(state=SandboxWebhook.State.QUEUED)
+    if conf.get("DELIVERY") == "thread" and conf.get("WEBHOOK_URL"):
+        transaction.on_commit(
+            lambda: threading.Thread(target=_deliver_in_background, args=(webhook.pk,), daemon=True).start()
+        )

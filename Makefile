@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install benchmark clean
+.PHONY: demo test install benchmark clean manage
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ test: install
 
 demo: install
 	PYTHON=$(PY) scripts/demo.sh
+
+# Any management command against the demo's database and URLs (PORT as for `make demo`):
+#   make manage ARGS="lockedcarts_send_digest --dry-run"
+manage: install
+	PYTHON=$(PY) scripts/manage.sh $(ARGS)
 
 benchmark: install
 	PYTHON=$(PY) scripts/benchmark.sh

@@ -9,24 +9,10 @@
 #   DEMO_NO_SERVE=1 prepare the database and exit (CI, tests)
 #   DEMO_RESET=1    start from an empty database
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-PY=${PYTHON:-.venv/bin/python}
-case "$PY" in /*) ;; */*) PY="$ROOT/$PY" ;; esac
-PORT=${PORT:-8000}
-HOST=127.0.0.1
-BASE="http://$HOST:$PORT"
+source "$(dirname "$0")/demo-env.sh"
+cd "$ROOT"
 ADMIN_USER=admin
 ADMIN_PASSWORD=changeme
-
-# Everything that names the server's own address follows PORT (the site calls the offline
-# PayPal sandbox, and the sandbox posts webhooks, on this same server).
-export DJANGO_SETTINGS_MODULE=example_site.settings
-export LOCKEDCARTS_DB=${LOCKEDCARTS_DB:-$ROOT/example_site/db.sqlite3}
-export WAGTAILADMIN_BASE_URL=${WAGTAILADMIN_BASE_URL:-$BASE}
-export PAYPAL_API_BASE=${PAYPAL_API_BASE:-$BASE/paypal-sandbox}
-export PAYPAL_SANDBOX_WEBHOOK_URL=${PAYPAL_SANDBOX_WEBHOOK_URL:-$BASE/cart/paypal/webhook/}
-export PYTHONUNBUFFERED=1
 
 cd example_site
 manage() { "$PY" manage.py "$@"; }
@@ -65,6 +51,8 @@ banner() {
   PayPal sandbox  $BASE/paypal-sandbox/  (offline PayPal API; its pay page opens at checkout)
   Customers       alice, bob, chloe       password: demo
   E-mails         $ROOT/example_site/sent_mail/
+  Commands        make manage ARGS="lockedcarts_send_digest --dry-run"   (PORT=$PORT, this database)
+  No-return lock  check out, leave PayPal's page without choosing: locked after 2 minutes
 
 EOF
 }

@@ -5,6 +5,7 @@ The command is run with django-q2's queue as the demo has it (ORM broker, not th
 """
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -66,17 +67,71 @@ def test_seed_demo_creates_carts_in_every_state(seeded):
     assert Cart.objects.filter(status=CartStatus.OPEN).count() >= 2
 
 
-def test_seed_demo_locks_one_pending_and_one_unreturned_cart_with_card_and_paypal_reference(seeded):
+def test_seed_demo_locks_one_pending_and_one_unreturned_cart_with_paypal_reference(seeded):
     locked = Cart.objects.locked()
     reasons = set(locked.values_list("lock_reason", flat=True))
     assert {LockReason.PENDING_PAYMENT, LockReason.NO_RETURN} <= reasons
     for reason in (LockReason.PENDING_PAYMENT, LockReason.NO_RETURN):
         cart = locked.get(lock_reason=reason)
-        assert cart.card_brand and len(cart.card_last4) == 4 and cart.card_last4.isdigit()
-        assert cart.masked_card.endswith(cart.card_last4)
         assert len(cart.paypal_order_id) == 17 and cart.paypal_order_id.isalnum()
         assert cart.amount == cart.compute_total() > 0
         assert cart.user is not None and cart.customer_email
+    # Paid by card (pending eCheck): brand and last 4 as PayPal reported them.
+    pending = locked.get(lock_reason=LockReason.PENDING_PAYMENT)
+    assert pending.masked_card == "Visa ••••4242"
+    # Never came back and never paid: PayPal has no card to report.
+    assert locked.get(lock_reason=LockReason.NO_RETURN).masked_card == ""
+
+
+def paypal_order(order_id):
+    from wagtail_lockedcarts.contrib.paypal_sandbox.models import SandboxOrder
+
+    return SandboxOrder.objects.filter(pk=order_id).first()
+
+
+def test_the_sandbox_knows_every_seeded_paypal_order_as_the_shop_does(seeded):
+    carts = Cart.objects.exclude(paypal_order_id="")
+    assert carts.count() == 7
+    for cart in carts:
+        order = paypal_order(cart.paypal_order_id)
+        assert order is not None, cart.paypal_order_id
+        assert (order.amount, order.currency) == (cart.amount, cart.currency)
+        if cart.paypal_checked_at:  # the shop has asked PayPal (not yet for the checkout in progress)
+            assert (order.status, order.capture_status) == (cart.paypal_status, cart.paypal_capture_status)
+        assert (order.card_brand, order.card_last4) == (cart.card_brand, cart.card_last4)
+        assert order.capture_id == cart.paypal_capture_id
+    mismatch = Cart.objects.get(lock_reason=LockReason.AMOUNT_MISMATCH)
+    assert paypal_order(mismatch.paypal_order_id).captured_amount == mismatch.amount - 5
+
+
+def test_check_paypal_now_on_every_seeded_cart_gets_an_answer_and_changes_no_seeded_state(
+    seeded, paypal_sandbox, superuser
+):
+    """The seeded story and the sandbox agree, so asking PayPal again confirms what the admin sees."""
+    from wagtail_lockedcarts.paypal.reconcile import reconcile_paypal_order
+
+    before = sorted(Cart.objects.values_list("pk", "status", "lock_reason"))
+    for cart in Cart.objects.exclude(paypal_order_id="").exclude(status=CartStatus.AWAITING_PAYMENT):
+        report = reconcile_paypal_order(cart.paypal_order_id, user=superuser)
+        assert report.reachable and not report.error, (cart.paypal_order_id, report.summary)
+        assert report.order_status in ("PAYER_ACTION_REQUIRED", "COMPLETED"), report.order_status
+    assert sorted(Cart.objects.values_list("pk", "status", "lock_reason")) == before
+
+
+def test_seed_demo_gives_paypal_records_to_a_demo_database_seeded_without_them(seeded):
+    from wagtail_lockedcarts.contrib.paypal_sandbox.models import SandboxOrder
+
+    SandboxOrder.objects.all().delete()
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    assert SandboxOrder.objects.count() == 7
+    assert paypal_order(Order.objects.get(status=OrderStatus.EXPORTED).paypal_order_id).capture_status == "COMPLETED"
+
+
+def test_seed_demo_locks_an_unanswered_checkout_after_two_minutes(seeded):
+    site_settings = LockedCartSettings.for_site(Site.objects.get(is_default_site=True))
+    assert site_settings.checkout_timeout_minutes == 2
+    awaiting = Cart.objects.get(status=CartStatus.AWAITING_PAYMENT)
+    assert timezone.now() - awaiting.checkout_started_at < timedelta(minutes=1)
 
 
 def test_seed_demo_locked_carts_look_days_old_and_their_history_agrees(seeded):
@@ -103,6 +158,21 @@ def test_seed_demo_submitted_order_counts_as_not_confirmed(seeded):
     submitted = Order.objects.get(status=OrderStatus.SUBMITTED)
     assert list(Order.objects.not_confirmed(older_than=timezone.now() - grace)) == [submitted]
     assert submitted.exported_at is None
+    assert submitted.export_attempts == 1 and "did not answer" in submitted.last_export_error
+
+
+def test_every_daily_email_section_keeps_its_seeded_example_after_the_sweeps_run(seeded):
+    """The checkout sweep (which also re-queues lost exports) leaves the e-mail's examples alone."""
+    from wagtail_lockedcarts.background.notifications import build_digest
+    from wagtail_lockedcarts.background.sweeps import sweep_checkouts
+
+    site = Site.objects.get(is_default_site=True)
+    later = timezone.now() + timedelta(hours=1)
+    sweep_checkouts(later, use_paypal=False)
+
+    counts = build_digest(site, now=later).counts
+    assert counts["locked"] >= 3 and counts["on_hold"] == 1 and counts["not_confirmed"] == 1
+    assert Order.objects.get(status=OrderStatus.SUBMITTED).export_attempts == 1
 
 
 def test_seed_demo_reaches_states_only_through_the_lifecycle_audit_trail(seeded):
@@ -271,3 +341,20 @@ def test_demo_script_reruns_idempotently_serves_and_ctrl_c_stops_everything(prep
     assert process_group_members(set(pids)) == []
     log.seek(0)
     assert "== Stopped." in log.read()
+
+
+@pytest.mark.slow
+def test_make_manage_runs_a_command_against_the_demo_with_its_port_in_every_link(prepared_demo):
+    db_path, _first = prepared_demo
+    result = subprocess.run(
+        [str(REPO / "scripts" / "manage.sh"), "lockedcarts_send_digest", "--dry-run"],
+        env=demo_env(db_path, PORT="8123"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    links = re.findall(r"https?://[^\s\"'<>]+", result.stdout)
+    assert any("/admin/lockedcarts/carts/inspect/" in link for link in links), result.stdout
+    assert all(link.startswith("http://127.0.0.1:8123/") for link in links), links
+    assert "Orders submitted but not confirmed" in result.stdout and "Orders on hold" in result.stdout

@@ -136,6 +136,9 @@ PAYPAL_SANDBOX = {
 
 WAGTAIL_LOCKEDCARTS = {
     "DEFAULT_CURRENCY": "EUR",
+    # The demo locks an unanswered checkout after 2 minutes (seed_demo's site setting); sweeping
+    # every minute lets a visitor watch that happen. A real shop keeps the default 5.
+    "CHECKOUT_SWEEP_MINUTES": 1,
     "PAYPAL": {
         "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
         "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),

@@ -15,15 +15,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, Page, Site
 
 from shop.models import ProductPage, ShopIndexPage
-from wagtail_lockedcarts import lifecycle
-from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
+from wagtail_lockedcarts import conf, lifecycle
+from wagtail_lockedcarts.contrib.paypal_sandbox import seeding
+from wagtail_lockedcarts.contrib.paypal_sandbox.models import SandboxOrder
 from wagtail_lockedcarts.models import (
     Cart,
     LockedCartSettings,
@@ -33,15 +37,23 @@ from wagtail_lockedcarts.models import (
     PaymentAttempt,
     PendingPaymentPolicy,
 )
+from wagtail_lockedcarts.paypal.reconcile import payment_result_from_order
 
 DEMO_PASSWORD = "demo"
 ADMIN_EMAIL = "admin@example.com"
-SANDBOX_APPROVE_URL = "http://127.0.0.1:8000/paypal-sandbox/checkoutnow?token={}"
+#: Minutes before a checkout nobody came back from locks ("no return"): short, so a visitor can
+#: watch it happen. A real shop keeps the default hour.
+DEMO_CHECKOUT_TIMEOUT_MINUTES = 2
+#: The demo's fulfilment service is "down" for the seeded submitted order (see shop.fulfilment).
+FAILING_EXPORTER = "shop.fulfilment.unreachable"
 
 SHOP_INTRO = (
-    "<p>Everything here is for show: checkout goes to an offline PayPal sandbox, so try the "
-    "<b>Pay – pending (eCheck)</b> and <b>close the window</b> buttons and watch the cart get "
-    "locked in the admin's <b>Cart Management</b>.</p>"
+    "<p>Everything here is for show: checkout goes to an offline PayPal sandbox, where each "
+    "button does what it says. <b>Pay</b> and <b>Pay and close the window</b> make an order at "
+    "once (the second through PayPal's webhook). <b>Pay – pending (eCheck)</b> locks the cart "
+    "for an admin to check. To see a cart lock because its shopper never came back, check out "
+    f"and leave PayPal's page without choosing anything: after {DEMO_CHECKOUT_TIMEOUT_MINUTES} "
+    "minutes the cart is locked in the admin's <b>Cart Management</b>.</p>"
 )
 
 PRODUCTS = [
@@ -78,6 +90,8 @@ class Scenario:
     card: tuple = ("", "")
     payer_email: str = ""
     capture_id: str = ""
+    # The sandbox's side of the checkout at the end of the story (seeding.record_order arguments).
+    paypal: dict = field(default_factory=dict)
     # Ages (hours before now) of the steps that happened, for backdating.
     ages: dict = field(default_factory=dict)
 
@@ -91,7 +105,9 @@ SCENARIOS = [
         session_key="demo-guest-checkout",
         paypal_order_id="8MC585209K746392H",
         build="awaiting",
-        ages={"created": 0.5, "checkout": 0.12},
+        paypal={"state": seeding.NOT_APPROVED},
+        # Not backdated: it locks (no return) a few minutes after seeding, for the visitor to watch.
+        ages={"created": 0.5},
     ),
     Scenario(
         "locked-pending",
@@ -101,6 +117,7 @@ SCENARIOS = [
         build="locked_pending",
         card=("VISA", "4242"),
         capture_id="3C679366HH908993F",
+        paypal={"state": seeding.CAPTURED, "capture_status": "PENDING", "capture_reason": "ECHECK"},
         ages={"created": 50, "checkout": 49, "locked": 48.9},
     ),
     Scenario(
@@ -109,7 +126,7 @@ SCENARIOS = [
         customer="bob",
         paypal_order_id="7HX70425FL2368331",
         build="locked_no_return",
-        card=("MASTERCARD", "5454"),
+        paypal={"state": seeding.NOT_APPROVED},
         ages={"created": 27.5, "checkout": 27, "locked": 26},
     ),
     Scenario(
@@ -121,6 +138,7 @@ SCENARIOS = [
         card=("AMEX", "8431"),
         payer_email="sam.taylor@example.org",
         capture_id="2GG279541U471931P",
+        paypal={"state": seeding.CAPTURED, "capture_status": "COMPLETED", "short_by": Decimal("5.00")},
         ages={"created": 6, "checkout": 5.5, "locked": 5.4},
     ),
     Scenario(
@@ -131,6 +149,7 @@ SCENARIOS = [
         build="order_on_hold",
         card=("VISA", "1881"),
         capture_id="8MW35017RG292531K",
+        paypal={"state": seeding.CAPTURED, "capture_status": "PENDING", "capture_reason": "PAYMENT_REVIEW"},
         ages={"created": 30, "checkout": 29.8, "ordered": 29.7},
     ),
     Scenario(
@@ -141,6 +160,7 @@ SCENARIOS = [
         build="order_submitted",
         card=("MASTERCARD", "0604"),
         capture_id="6HN27364XA917702L",
+        paypal={"state": seeding.CAPTURED, "capture_status": "PENDING", "capture_reason": "ECHECK"},
         ages={"created": 75, "checkout": 74, "locked": 73, "ordered": 70},
     ),
     Scenario(
@@ -151,6 +171,7 @@ SCENARIOS = [
         build="order_exported",
         card=("VISA", "1111"),
         capture_id="0KX63112BT5508311",
+        paypal={"state": seeding.CAPTURED, "capture_status": "COMPLETED"},
         ages={"created": 121, "checkout": 120.5, "ordered": 120.4, "exported": 120.3},
     ),
 ]
@@ -171,6 +192,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.now = timezone.now()
+        self.api_base = conf.get("PAYPAL")["API_BASE"].rstrip("/")
+        self.shop_base = (getattr(django_settings, "WAGTAILADMIN_BASE_URL", "") or "").rstrip("/")
         self.site = Site.objects.get(is_default_site=True)
         self.products = self.ensure_shop()
         self.users = self.ensure_customers()
@@ -238,11 +261,13 @@ class Command(BaseCommand):
         return users
 
     def ensure_settings(self):
-        """Daily e-mails on (to the file backend in sent_mail/); pending payments lock the cart."""
+        """Daily e-mails on (to the file backend in sent_mail/); pending payments lock the cart;
+        an unanswered checkout locks after a couple of minutes."""
         settings = LockedCartSettings.for_site(self.site)
         settings.email_system_messages = True
         settings.email_recipients = ADMIN_EMAIL
         settings.pending_payment_policy = PendingPaymentPolicy.LOCK
+        settings.checkout_timeout_minutes = DEMO_CHECKOUT_TIMEOUT_MINUTES
         settings.save()
         return settings
 
@@ -251,6 +276,7 @@ class Command(BaseCommand):
 
     def ensure_scenario(self, scenario):
         if self.exists(scenario):
+            self.ensure_paypal_knows(scenario)
             return False
         cart = self.new_cart(scenario)
         for sku, quantity in scenario.lines:
@@ -269,6 +295,16 @@ class Command(BaseCommand):
             return Cart.objects.active().filter(user=self.users[scenario.customer]).exists()
         return Cart.objects.filter(session_key=scenario.session_key).exists()
 
+    def ensure_paypal_knows(self, scenario):
+        """A demo database seeded before the sandbox kept its own records gets them now, so
+        *Check PayPal now* finds every seeded order."""
+        if not scenario.paypal_order_id or SandboxOrder.objects.filter(pk=scenario.paypal_order_id).exists():
+            return
+        attempt = PaymentAttempt.objects.filter(paypal_order_id=scenario.paypal_order_id).first()
+        order = Order.objects.filter(paypal_order_id=scenario.paypal_order_id).first()
+        amount, currency = (attempt.amount, attempt.currency) if attempt else (order.total, order.currency)
+        self.record_at_paypal(scenario, amount, currency)
+
     def new_cart(self, scenario):
         """The row the storefront would create on a shopper's first "Add to cart"."""
         user = self.users.get(scenario.customer)
@@ -280,33 +316,41 @@ class Command(BaseCommand):
             customer_email=user.email if user else "",
         )
 
-    def checkout(self, cart, scenario):
+    def record_at_paypal(self, scenario, amount, currency, invoice_id="", **overrides):
+        """The sandbox's own record of this checkout: what *Check PayPal now* will be told."""
+        paypal = {**scenario.paypal, **overrides}
+        short_by = paypal.pop("short_by", None)
+        user = self.users.get(scenario.customer)
+        return seeding.record_order(
+            scenario.paypal_order_id,
+            amount=amount,
+            currency=currency,
+            captured_amount=amount - short_by if short_by else None,
+            capture_id=scenario.capture_id,
+            card=scenario.card,
+            payer_email=scenario.payer_email or (user.email if user else "buyer@example.com"),
+            invoice_id=invoice_id,
+            return_url=self.shop_base + reverse("wagtail_lockedcarts:paypal_return"),
+            cancel_url=self.shop_base + reverse("wagtail_lockedcarts:paypal_cancel"),
+            **paypal,
+        )
+
+    def checkout(self, cart, scenario, **overrides):
+        """Checkout as the storefront does it, with the sandbox holding the matching PayPal order."""
         attempt = lifecycle.begin_checkout(cart)
+        self.record_at_paypal(
+            scenario, attempt.amount, attempt.currency, invoice_id=f"cart-{cart.pk}-{attempt.pk}", **overrides
+        )
         lifecycle.attach_paypal_order(
-            attempt, scenario.paypal_order_id, SANDBOX_APPROVE_URL.format(scenario.paypal_order_id)
+            attempt, scenario.paypal_order_id, f"{self.api_base}/checkoutnow?token={scenario.paypal_order_id}"
         )
         cart.refresh_from_db()
         return cart
 
-    def paypal_says(self, cart, scenario, outcome, paypal_status, capture_status="", reason="", amount=None):
-        user = self.users.get(scenario.customer)
-        brand, last4 = scenario.card
-        return lifecycle.apply_payment_result(
-            cart,
-            PaymentResult(
-                outcome=outcome,
-                paypal_order_id=scenario.paypal_order_id,
-                capture_id=scenario.capture_id if capture_status else "",
-                amount=cart.amount if amount is None else amount,
-                currency=cart.currency,
-                paypal_status=paypal_status,
-                capture_status=capture_status,
-                status_reason=reason,
-                card_brand=brand,
-                card_last4=last4,
-                payer_email=scenario.payer_email or (user.email if user else ""),
-            ),
-        )
+    def paypal_says(self, cart, scenario):
+        """Apply the sandbox's answer for this order, reduced the way reconciliation reduces it."""
+        order = seeding.representation(scenario.paypal_order_id, self.api_base)
+        return lifecycle.apply_payment_result(cart, payment_result_from_order(order))
 
     def build_open(self, cart, scenario):
         pass
@@ -317,20 +361,18 @@ class Command(BaseCommand):
     def build_locked_pending(self, cart, scenario):
         """Paid by eCheck: PayPal says PENDING and the site never processes pending payments."""
         cart = self.checkout(cart, scenario)
-        self.paypal_says(cart, scenario, PaymentOutcome.PENDING, "COMPLETED", "PENDING", "ECHECK")
+        self.paypal_says(cart, scenario)
 
     def build_locked_no_return(self, cart, scenario):
-        """Approved on PayPal, then the window closed: nothing came back before the timeout."""
+        """Sent to PayPal, never came back, never paid: PayPal has nothing, the timeout locked it."""
         cart = self.checkout(cart, scenario)
-        self.paypal_says(cart, scenario, PaymentOutcome.UNKNOWN, "APPROVED")
+        self.paypal_says(cart, scenario)
         lifecycle.lock_cart(cart, LockReason.NO_RETURN)
 
     def build_locked_mismatch(self, cart, scenario):
         """PayPal captured less than the cart's total: never confirmed automatically."""
         cart = self.checkout(cart, scenario)
-        self.paypal_says(
-            cart, scenario, PaymentOutcome.COMPLETED, "COMPLETED", "COMPLETED", amount=cart.amount - Decimal("5.00")
-        )
+        self.paypal_says(cart, scenario)
 
     def build_order_on_hold(self, cart, scenario):
         """A pending payment accepted as an order on hold (the site's policy at the time)."""
@@ -338,27 +380,34 @@ class Command(BaseCommand):
         self.settings.pending_payment_policy = PendingPaymentPolicy.HOLD
         self.settings.save(update_fields=["pending_payment_policy"])
         try:
-            self.paypal_says(cart, scenario, PaymentOutcome.PENDING, "COMPLETED", "PENDING", "PAYMENT_REVIEW")
+            self.paypal_says(cart, scenario)
         finally:
             self.settings.pending_payment_policy = PendingPaymentPolicy.LOCK
             self.settings.save(update_fields=["pending_payment_policy"])
 
     def build_order_submitted(self, cart, scenario):
-        """Locked as pending, then an admin saw the money arrive and confirmed the order.
+        """Locked as pending; an admin saw the eCheck in the shop's PayPal account and confirmed
+        the order; the shop's fulfilment service did not answer the export.
 
-        The export it queued is dropped, as if the fulfilment system never acknowledged it: the
-        order stays *submitted* ("submitted but not confirmed" in the daily e-mail), and the
-        admin's *Retry export* shows the queue at work.
+        The order stays *submitted* with the export error recorded ("submitted but not
+        confirmed" in the daily e-mail, for good: nothing retries it by itself), until the admin
+        uses *Retry export*, which then succeeds.
         """
         cart = self.checkout(cart, scenario)
-        self.paypal_says(cart, scenario, PaymentOutcome.PENDING, "COMPLETED", "PENDING", "ECHECK")
+        self.paypal_says(cart, scenario)
         outcome = lifecycle.confirm_order(cart, user=self.admin)
         self.drop_queued_exports([outcome.order.pk])
+        failing = {**getattr(django_settings, "WAGTAIL_LOCKEDCARTS", {}), "ORDER_EXPORTER": FAILING_EXPORTER}
+        with override_settings(WAGTAIL_LOCKEDCARTS=failing):
+            try:
+                lifecycle.export_order(outcome.order.pk)
+            except ConnectionError:
+                pass
 
     def build_order_exported(self, cart, scenario):
         """Paid and captured at once; the export ran and was acknowledged."""
         cart = self.checkout(cart, scenario)
-        outcome = self.paypal_says(cart, scenario, PaymentOutcome.COMPLETED, "COMPLETED", "COMPLETED")
+        outcome = self.paypal_says(cart, scenario)
         lifecycle.export_order(outcome.order.pk)
         self.drop_queued_exports([outcome.order.pk])
 

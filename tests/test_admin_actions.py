@@ -221,3 +221,19 @@ def test_check_paypal_now_when_paypal_is_unreachable_changes_nothing(paypal_sand
     cart.refresh_from_db()
     assert cart.status == CartStatus.LOCKED
     assert not Order.objects.exists()
+
+
+def test_a_viewset_subclass_swaps_an_action_view_through_its_view_class_attribute():
+    from wagtail_lockedcarts.admin.views.carts import CartActionView
+    from wagtail_lockedcarts.admin.viewsets import CartViewSet
+
+    class AuditedConfirmView(CartActionView):
+        pass
+
+    class ShopCartViewSet(CartViewSet):
+        confirm_cart_view_class = AuditedConfirmView
+
+    patterns = {pattern.name: pattern for pattern in ShopCartViewSet(name="shop_carts").get_urlpatterns()}
+    assert patterns["confirm_cart"].callback.view_class is AuditedConfirmView
+    assert patterns["unlock_cart"].callback.view_class is CartActionView
+    assert patterns["confirm_cart"].callback.view_initkwargs["action"].label == "Confirm Order"

@@ -3,6 +3,7 @@ entry), checked per instance, and carts that could not be actioned reported."""
 
 import pytest
 from django.contrib.messages import get_messages
+from django.http import HttpResponse
 from django.test import Client
 from wagtail.models import ModelLogEntry
 
@@ -145,3 +146,50 @@ def test_bulk_check_with_paypal_orders_the_paid_cart(paypal_sandbox, shop, super
     assert ModelLogEntry.objects.filter(
         object_id=str(cart.pk), action="wagtail_lockedcarts.reconcile", user=superuser
     ).exists()
+
+
+@pytest.mark.parametrize("action_type", ["unlock_carts", "delete", "check_paypal"])
+def test_bulk_actions_run_wagtails_before_and_after_hooks(admin_client, mixed_carts, action_type):
+    from wagtail import hooks
+
+    calls = []
+
+    def before(request, action, objects, view):
+        calls.append(("before", action, sorted(cart.pk for cart in objects)))
+
+    def after(request, action, objects, view):
+        calls.append(("after", action, sorted(cart.pk for cart in objects)))
+
+    cart = mixed_carts["pending"]
+    with (
+        hooks.register_temporarily("before_bulk_action", before),
+        hooks.register_temporarily("after_bulk_action", after),
+        hooks.register_temporarily("before_bulk_action", lambda *args: HttpResponse("stopped")),
+    ):
+        response = admin_client.post(bulk_url(action_type, cart))
+
+    assert response.content == b"stopped"
+    assert calls == [("before", action_type, [cart.pk])]
+    assert Cart.objects.get(pk=cart.pk).status == CartStatus.LOCKED
+
+
+def test_bulk_unlock_runs_the_after_hook_once_the_carts_are_unlocked(admin_client, mixed_carts):
+    from wagtail import hooks
+
+    seen = []
+
+    def after(request, action, objects, view):
+        seen.append([Cart.objects.get(pk=cart.pk).status for cart in objects])
+
+    with hooks.register_temporarily("after_bulk_action", after):
+        admin_client.post(bulk_url("unlock_carts", mixed_carts["pending"], mixed_carts["no_return"]))
+
+    assert seen == [[CartStatus.OPEN, CartStatus.OPEN]]
+
+
+def test_one_bulk_action_logs_its_entries_with_one_shared_uuid(admin_client, superuser, mixed_carts):
+    admin_client.post(bulk_url("unlock_carts", mixed_carts["pending"], mixed_carts["no_return"]))
+
+    entries = ModelLogEntry.objects.filter(action="wagtail_lockedcarts.unlock", user=superuser)
+    assert entries.count() == 2
+    assert len({entry.uuid for entry in entries}) == 1 and entries[0].uuid is not None

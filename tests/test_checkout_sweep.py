@@ -220,3 +220,18 @@ def test_the_task_runs_the_sweep(no_paypal_reconcile, stale_checkout):
 
     assert "locked 1" in summary
     assert statuses(cart) == [CartStatus.LOCKED]
+
+
+def test_sweep_audit_entries_are_what_log_would_write(no_paypal_reconcile, stale_checkout):
+    """The sweep bulk-inserts its lock entries; they carry what Wagtail's ``log()`` would take
+    from the active log context (user and UUID), and the cart's label."""
+    from wagtail.log_actions import LogContext
+
+    carts = [stale_checkout(minutes_ago=90), stale_checkout(minutes_ago=95)]
+    with LogContext() as context:
+        sweep_checkouts()
+
+    entries = ModelLogEntry.objects.filter(action=lifecycle.LOG_LOCK).order_by("object_id")
+    assert [entry.uuid for entry in entries] == [context.uuid, context.uuid]
+    assert [entry.label for entry in entries] == [str(Cart.objects.get(pk=cart.pk)) for cart in carts]
+    assert {entry.user for entry in entries} == {None}

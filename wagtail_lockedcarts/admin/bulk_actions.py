@@ -10,14 +10,14 @@ and the POST are reported afterwards, untouched.
 without lifecycle and without the audit snapshot.
 """
 
-from django.shortcuts import redirect
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.admin import messages
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
-from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.exceptions import LockedCartsError
 from wagtail_lockedcarts.models import Cart
 
@@ -58,8 +58,14 @@ class ReportSkippedMixin:
 
 
 class CartBulkAction(ReportSkippedMixin, SnippetBulkAction):
+    """A cart action of :mod:`~wagtail_lockedcarts.admin.display` on many carts, run through
+    Wagtail's :meth:`form_valid` (``before_bulk_action`` / ``after_bulk_action`` hooks, one
+    transaction). Every cart is audit-logged by lifecycle through ``log()``; Wagtail's admin
+    log context gives all entries of one bulk action the same UUID."""
+
     models = [Cart]
-    policy_action = None
+    #: The :class:`~wagtail_lockedcarts.admin.display.AdminAction` run on each cart.
+    action = None
     template_name = "wagtail_lockedcarts/admin/bulk_confirm.html"
     confirmation_message = ""
     action_button_text = _("Yes, continue")
@@ -68,7 +74,7 @@ class CartBulkAction(ReportSkippedMixin, SnippetBulkAction):
     )
 
     def check_perm(self, obj):
-        return self.permission_policy.user_has_permission_for_instance(self.request.user, self.policy_action, obj)
+        return self.permission_policy.user_has_permission_for_instance(self.request.user, self.action.name, obj)
 
     def get_context_data(self, **kwargs):
         return {
@@ -80,20 +86,26 @@ class CartBulkAction(ReportSkippedMixin, SnippetBulkAction):
         }
 
     @classmethod
-    def run_each(cls, objects, request, func):
-        done, failures = 0, []
-        for cart in objects:
-            try:
-                outcome = func(cart)
-            except LockedCartsError as error:
-                failures.append((cart.pk, str(error.message)))
-                continue
-            if outcome is not None and not getattr(outcome, "changed", True):
-                failures.append((cart.pk, str(outcome.message or _("already done by someone else"))))
-            else:
-                done += 1
-        _report_failures(request, failures)
-        return done, 0
+    def execute_action(cls, objects, user=None, **kwargs):
+        view = kwargs["self"]
+        return run_each(objects, view.request, view.action)
+
+
+def run_each(objects, request, action):
+    """Run ``action`` on each cart through lifecycle; report the ones it could not change."""
+    done, failures = 0, []
+    for cart in objects:
+        try:
+            outcome = action.perform(cart, request.user)
+        except LockedCartsError as error:
+            failures.append((cart.pk, str(error.message)))
+            continue
+        if outcome is not None and not getattr(outcome, "changed", True):
+            failures.append((cart.pk, str(outcome.message or _("already done by someone else"))))
+        else:
+            done += 1
+    _report_failures(request, failures)
+    return done, 0
 
 
 class UnlockCartsBulkAction(CartBulkAction):
@@ -101,14 +113,9 @@ class UnlockCartsBulkAction(CartBulkAction):
     action_type = "unlock_carts"
     aria_label = _("Unlock selected carts")
     action_priority = 20
-    policy_action = "unlock"
+    action = display.action_named(Cart, "unlock")
     confirmation_message = _("These carts open again: their shoppers can change them and check out once more.")
     action_button_text = _("Yes, unlock")
-
-    @classmethod
-    def execute_action(cls, objects, **kwargs):
-        request = kwargs["self"].request
-        return cls.run_each(objects, request, lambda cart: lifecycle.unlock_cart(cart, user=request.user))
 
     def get_success_message(self, num_parent_objects, num_child_objects):
         return ngettext("%(count)d cart unlocked.", "%(count)d carts unlocked.", num_parent_objects) % {
@@ -117,47 +124,49 @@ class UnlockCartsBulkAction(CartBulkAction):
 
 
 class CheckPayPalBulkAction(CartBulkAction):
-    """Asks PayPal about each cart, one at a time and outside any transaction (no database row
-    lock may be held while waiting for PayPal)."""
+    """Asks PayPal about each cart, one at a time, once the bulk action's transaction has
+    committed: no database row lock may be held while waiting for PayPal. The hooks run as for
+    any bulk action; the ``after_bulk_action`` hook sees the carts the check was started for."""
 
     display_name = _("Check with PayPal")
     action_type = "check_paypal"
     aria_label = _("Check the selected carts with PayPal")
     action_priority = 30
-    policy_action = "check"
+    action = display.action_named(Cart, "check")
     confirmation_message = _("PayPal is asked for the current state of each cart's payment and the answer is applied.")
     action_button_text = _("Yes, ask PayPal")
 
-    def form_valid(self, form):
-        from wagtail_lockedcarts.paypal.reconcile import check_paypal_now
+    @classmethod
+    def execute_action(cls, objects, user=None, **kwargs):
+        view = kwargs["self"]
+        transaction.on_commit(lambda: view.check_each(objects))
+        return len(objects), 0
 
-        objects, without_access = self.get_actionable_objects()
-        self.prepare_action(objects, without_access)
-        checked, failures = 0, []
-        for cart in objects:
-            report = check_paypal_now(cart, self.request.user)
-            if report.reachable:
-                checked += 1
-            else:
-                failures.append((cart.pk, report.error or _("PayPal could not be reached")))
-        _report_failures(self.request, failures)
+    def check_each(self, objects):
+        checked = run_each(objects, self.request, self.action)[0]
         if checked:
             messages.success(
                 self.request,
                 ngettext("%(count)d cart checked with PayPal.", "%(count)d carts checked with PayPal.", checked)
                 % {"count": checked},
             )
-        return redirect(self.next_url)
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return None  # reported by check_each, once PayPal answered
 
 
 class DeleteCartsBulkAction(ReportSkippedMixin, DeleteBulkAction):
+    """Wagtail's snippet bulk delete (its ``before/after_delete_snippet`` hooks included), each
+    cart deleted through lifecycle with its audit snapshot."""
+
     models = [Cart]
     aria_label = _("Delete selected carts")
+    action = display.action_named(Cart, "delete")
 
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
-        request = kwargs["self"].request
-        return CartBulkAction.run_each(objects, request, lambda cart: lifecycle.delete_cart(cart, user=request.user))
+        view = kwargs["self"]
+        return run_each(objects, view.request, view.action)
 
     def get_success_message(self, num_parent_objects, num_child_objects):
         return ngettext("%(count)d cart deleted.", "%(count)d carts deleted.", num_parent_objects) % {

@@ -355,6 +355,14 @@ ORDER_ACTIONS = (
 )
 
 
+ACTIONS = {Cart: CART_ACTIONS, Order: ORDER_ACTIONS}
+
+
+def action_named(model, name):
+    """The declared action ``name`` (``"unlock"`` …) of ``model``, for bulk actions and the like."""
+    return next(action for action in ACTIONS[model] if action.name == name)
+
+
 @dataclass(frozen=True)
 class ActionLink:
     """An action the user may run on an object now, as a link to its confirmation page."""

@@ -17,7 +17,7 @@ def cart_queries(queries):
 
 
 def add_to_cart_forms(html):
-    return re.findall(r'<form method="post" action="/cart/add/" class="add-to-cart"[^>]*>.*?</form>', html, re.S)
+    return re.findall(r'<form method="post" action="/cart/add/" class="lockedcarts-add"[^>]*>.*?</form>', html, re.S)
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import HttpResponse
+from django.template import RequestContext, Template
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -60,6 +62,43 @@ def test_the_middleware_runs_no_query_until_the_cart_is_used(django_assert_num_q
     with django_assert_num_queries(0):
         CartMiddleware(lambda r: HttpResponse("ok"))(request)
     assert request.cart._wrapped is empty  # never evaluated
+
+
+EVERY_PROPERTY = Template(
+    "{{ request.cart.total }}|{{ request.cart.item_count }}|{{ request.cart.lines|length }}|"
+    "{% for line in request.cart.lines.all %}{{ line }}{% endfor %}{{ request.cart.lines.count }}|"
+    "{{ request.cart.is_editable }}|{{ request.cart.is_locked }}|{{ request.cart.status }}|"
+    "{{ request.cart.currency }}|{{ request.cart.exists }}|{{ request.cart.pk }}|{{ request.cart.is_empty }}|"
+    "{{ request.cart.masked_card }}|{{ request.cart.lock_reason }}"
+)
+
+
+def test_every_cart_property_works_without_a_cart_and_runs_no_query(client, django_assert_num_queries):
+    request = RequestFactory().get("/")
+    request.session = client.session
+    CartMiddleware(lambda r: HttpResponse("ok"))(request)
+
+    with django_assert_num_queries(0):
+        rendered = EVERY_PROPERTY.render(RequestContext(request, {}))
+
+    assert rendered == "0.00|0|0|0|True|False|open|EUR|False|None|True||"
+
+
+def test_every_cart_property_reads_the_lines_once_for_a_shopper_with_a_cart(
+    client, shop, django_assert_max_num_queries
+):
+    add(client, shop[0], 2)
+    add(client, shop[1], 1)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.user = AnonymousUser()
+    CartMiddleware(lambda r: HttpResponse("ok"))(request)
+
+    with django_assert_max_num_queries(2):  # the cart, its lines
+        rendered = EVERY_PROPERTY.render(RequestContext(request, {}))
+
+    cart = shopper_cart(client)
+    assert rendered == (f"50.00|3|2|2 × Mug1 × T-shirt2|True|False|open|EUR|True|{cart.pk}|False||")
 
 
 def test_an_empty_cart_page_renders_without_creating_a_cart(client, shop):

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import pre_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +20,8 @@ class WagtailLockedCartsConfig(AppConfig):
         )
         from wagtail_lockedcarts.background.schedules import connect_post_migrate
         from wagtail_lockedcarts.models import Cart
+        from wagtail_lockedcarts.signals import cart_unlocked, order_created
+        from wagtail_lockedcarts.storefront import notices
         from wagtail_lockedcarts.storefront.shopper import merge_guest_cart_on_login
 
         # Registered here, before wagtail_hooks registers the snippet (Wagtail 8 ordering rule).
@@ -26,3 +29,6 @@ class WagtailLockedCartsConfig(AppConfig):
         register_order_policy()
         connect_post_migrate(self)
         user_logged_in.connect(merge_guest_cart_on_login, dispatch_uid="wagtail_lockedcarts.merge_cart")
+        order_created.connect(notices.on_order_created, dispatch_uid="wagtail_lockedcarts.notice_order")
+        cart_unlocked.connect(notices.on_cart_unlocked, dispatch_uid="wagtail_lockedcarts.notice_unlock")
+        pre_delete.connect(notices.on_cart_pre_delete, sender=Cart, dispatch_uid="wagtail_lockedcarts.notice_delete")

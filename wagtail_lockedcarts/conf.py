@@ -25,6 +25,10 @@ DEFAULTS = {
     # With the wagtail_lockedcarts.modeladmin sub-app: False = the site registers the ModelAdmins.
     "MODELADMIN_REGISTER": True,
     "PAYPAL": {},
+    # Template the storefront pages extend (your site's "base.html"); None = a bare HTML page.
+    "BASE_TEMPLATE": None,
+    # Link the small storefront stylesheet (CSS custom properties) from the storefront pages.
+    "STOREFRONT_CSS": True,
 }
 
 PAYPAL_DEFAULTS = {

@@ -41,3 +41,9 @@ class EmptyCart(LockedCartsError):
 
 class ProductNotFound(LockedCartsError):
     default_message = _("That product is not available.")
+
+
+class ProductUnavailable(ProductNotFound):
+    """The product exists but its ``is_available()`` hook says no (sold out, not for sale)."""
+
+    default_message = _("Sorry, that product is currently unavailable.")

@@ -139,6 +139,8 @@ WAGTAIL_LOCKEDCARTS = {
     # The demo locks an unanswered checkout after 2 minutes (seed_demo's site setting); sweeping
     # every minute lets a visitor watch that happen. A real shop keeps the default 5.
     "CHECKOUT_SWEEP_MINUTES": 1,
+    "BASE_TEMPLATE": "base.html",  # the cart and checkout pages inside the shop's layout
+    "STOREFRONT_CSS": False,  # shop.css styles them
     "PAYPAL": {
         "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
         "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),

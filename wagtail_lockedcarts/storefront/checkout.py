@@ -28,8 +28,8 @@ from wagtail_lockedcarts.paypal.client import (
     get_client,
 )
 from wagtail_lockedcarts.paypal.reconcile import reconcile_paypal_order
-from wagtail_lockedcarts.storefront.shopper import find_active_cart, get_or_create_active_cart
-from wagtail_lockedcarts.storefront.views import wants_json
+from wagtail_lockedcarts.storefront.shopper import find_active_cart, get_or_create_active_cart, mark_outcome_shown
+from wagtail_lockedcarts.storefront.views import storefront_context, wants_json
 
 MESSAGE_PAYPAL_DOWN = _("PayPal is not available right now. Nothing was charged; please try again in a moment.")
 MESSAGE_NOT_YOURS = _("This PayPal payment does not belong to your cart. Nothing was changed.")
@@ -131,6 +131,7 @@ def _shoppers_cart(request, token):
 
 def _result_page(request, cart, report=None):
     cart.refresh_from_db()
+    mark_outcome_shown(request, cart)
     order = Order.objects.filter(cart_id=cart.pk).first()
     context = {"cart": cart, "order": order, "report": report}
     if cart.status == CartStatus.ORDERED and order is not None:
@@ -154,14 +155,16 @@ def _result_page(request, cart, report=None):
                 "page": template,
             }
         )
-    return TemplateResponse(request, f"wagtail_lockedcarts/{template}.html", context)
+    return TemplateResponse(request, f"wagtail_lockedcarts/{template}.html", storefront_context(**context))
 
 
 def _refuse(request):
     if wants_json(request):
         return JsonResponse({"error": str(MESSAGE_NOT_YOURS)}, status=403)
     messages.error(request, MESSAGE_NOT_YOURS)
-    return TemplateResponse(request, "wagtail_lockedcarts/checkout_problem.html", {"refused": True}, status=403)
+    return TemplateResponse(
+        request, "wagtail_lockedcarts/checkout_problem.html", storefront_context(refused=True), status=403
+    )
 
 
 @require_GET
@@ -204,6 +207,7 @@ def paypal_cancel(request):
     )
     cart.refresh_from_db()
     if cart.status == CartStatus.OPEN:
+        mark_outcome_shown(request, cart)
         if wants_json(request):
             return JsonResponse({"cart": cart.pk, "status": cart.status})
         messages.info(request, MESSAGE_CANCELLED)

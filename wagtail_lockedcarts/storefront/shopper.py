@@ -5,12 +5,13 @@ shopper's very next request finds a new cart (and a one-time message) — no nee
 browser. The session only remembers the id of the cart last shown, to word that message.
 """
 
-from django.contrib import messages
-from django.utils.translation import gettext_lazy as _
+from decimal import Decimal
+
 from wagtail.models import Site
 
 from wagtail_lockedcarts import conf, lifecycle
-from wagtail_lockedcarts.models import Cart, CartStatus, Order
+from wagtail_lockedcarts.models import Cart, CartStatus, Order, OrderStatus
+from wagtail_lockedcarts.storefront import notices
 
 SESSION_CART_KEY = "wagtail_lockedcarts.cart_id"
 
@@ -20,7 +21,9 @@ def _owner_filter(request):
     if user is not None and user.is_authenticated:
         return {"user": user}
     session_key = request.session.session_key
-    if not session_key:
+    if not session_key or SESSION_CART_KEY not in request.session:
+        # A guest's cart is only ever made by this module, which notes it in the session:
+        # no note, no cart — and no query.
         return None
     return {"user__isnull": True, "session_key": session_key}
 
@@ -33,63 +36,148 @@ def find_active_cart(request):
     return Cart.objects.active().filter(**owner).order_by("-created_at", "-pk").first()
 
 
+class CartLines(list):
+    """The cart's lines, loaded once; ``.all`` and ``.count`` keep ``cart.lines.all`` templates working."""
+
+    def all(self):
+        return self
+
+    def count(self, *args):
+        return super().count(*args) if args else len(self)
+
+
+class ShopperCart:
+    """What ``request.cart`` is: the shopper's active cart, or an empty one not saved yet.
+
+    Every property a template may use works the same on both, and none runs a query when the
+    shopper has no cart. Lines are loaded at most once per request, so ``total``, ``item_count``
+    and ``lines`` together cost one query. Anything else is read from the model instance
+    (``instance``; unsaved when ``exists`` is false), so ``request.cart.status`` or
+    ``request.cart.masked_card`` work as on a :class:`~wagtail_lockedcarts.models.Cart`.
+    """
+
+    def __init__(self, cart=None):
+        self.instance = cart if cart is not None else Cart(currency=conf.get("DEFAULT_CURRENCY"))
+        self._lines = None
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name == "instance":
+            raise AttributeError(name)
+        return getattr(self.instance, name)
+
+    def __repr__(self):
+        return f"<ShopperCart {self.instance.pk or 'unsaved'} {self.instance.status}>"
+
+    @property
+    def exists(self):
+        return self.instance.pk is not None
+
+    @property
+    def pk(self):
+        return self.instance.pk
+
+    id = pk
+
+    @property
+    def lines(self):
+        if self._lines is None:
+            self._lines = CartLines(self.instance.lines.all() if self.exists else ())
+        return self._lines
+
+    @property
+    def item_count(self):
+        """Number of items (quantities summed), for a mini cart's badge."""
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def is_empty(self):
+        return not self.lines
+
+    @property
+    def total(self):
+        """The live sum of the lines while the cart is open; the amount sent to PayPal after."""
+        if self.exists and not self.instance.is_editable:
+            return self.instance.total
+        return sum((line.line_total for line in self.lines), Decimal("0.00"))
+
+    def refresh(self):
+        self.instance.refresh_from_db()
+        self._lines = None
+        return self
+
+
 def get_active_cart(request):
-    """The active cart, or an unsaved empty one (so read-only pages never write)."""
+    """``request.cart``: the active cart, or an unsaved empty one (so read-only pages never write)."""
     cart = find_active_cart(request)
-    _notice_previous_cart(request, cart)
+    notice_previous_cart(request, cart)
+    return ShopperCart(cart)
+
+
+def _current_cart(request):
+    cart = getattr(request, "cart", None)
     if cart is None:
-        cart = Cart(currency=conf.get("DEFAULT_CURRENCY"))
-    return cart
+        return find_active_cart(request)
+    return cart.instance if isinstance(cart, ShopperCart) else cart
 
 
 def get_or_create_active_cart(request):
-    """The active cart, creating it (and the session, for guests) on the first write."""
-    cart = request.cart if getattr(request, "cart", None) is not None else get_active_cart(request)
-    if cart.pk:
+    """The active cart (a model instance), creating it (and the session, for guests) on the
+    first write. The cart remembers the session that last wrote to it, so a notice about it can
+    reach that session later."""
+    cart = _current_cart(request)
+    if not request.session.session_key:
+        request.session.save()
+    session_key = request.session.session_key
+    if cart is not None and cart.pk:
+        if cart.session_key != session_key:
+            Cart.objects.filter(pk=cart.pk).update(session_key=session_key)
+            cart.session_key = session_key
+        request.session[SESSION_CART_KEY] = cart.pk
         return cart
     user = getattr(request, "user", None)
+    owner = {"session_key": session_key}
     if user is not None and user.is_authenticated:
-        owner = {"user": user, "customer_email": user.email or ""}
-    else:
-        if not request.session.session_key:
-            request.session.save()
-        owner = {"session_key": request.session.session_key}
+        owner.update(user=user, customer_email=user.email or "")
     cart = Cart.objects.create(
         site=Site.find_for_request(request),
         currency=conf.get("DEFAULT_CURRENCY"),
         **owner,
     )
     request.session[SESSION_CART_KEY] = cart.pk
-    request.cart = cart
+    request.cart = ShopperCart(cart)
     return cart
 
 
-def _notice_previous_cart(request, cart):
-    """Tell the shopper, once, what happened to the cart they had before."""
-    previous_id = request.session.get(SESSION_CART_KEY)
+def notice_previous_cart(request, cart):
+    """Tell the shopper, once, what happened to the cart they had before (when no pushed notice
+    did already: :mod:`wagtail_lockedcarts.storefront.notices`)."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    previous_id = session.get(SESSION_CART_KEY)
     current_id = cart.pk if cart is not None else None
     if previous_id == current_id:
         return
     if current_id is None:
-        request.session.pop(SESSION_CART_KEY, None)
+        session.pop(SESSION_CART_KEY, None)
     else:
-        request.session[SESSION_CART_KEY] = current_id
+        session[SESSION_CART_KEY] = current_id
     if previous_id is None:
         return
     previous = Cart.objects.filter(pk=previous_id).only("status").first()
     if previous is None:
-        messages.info(
-            request,
-            _("Your previous cart was removed. You can go on shopping with a new cart."),
-            fail_silently=True,
-        )
+        notices.add_message(request, notices.REMOVED)
     elif previous.status == CartStatus.ORDERED:
-        order = Order.objects.filter(cart_id=previous_id).only("pk").first()
-        messages.success(
-            request,
-            _("Your order %(number)s was confirmed. Thank you!") % {"number": order.pk if order else previous_id},
-            fail_silently=True,
-        )
+        order = Order.objects.filter(cart_id=previous_id).only("pk", "status").first()
+        held = order is not None and order.status == OrderStatus.ON_HOLD
+        notices.add_message(request, notices.ON_HOLD if held else notices.CONFIRMED, order.pk if order else previous_id)
+
+
+def mark_outcome_shown(request, cart):
+    """The page shows what became of ``cart`` (the PayPal return page): no notice repeats it."""
+    notices.discard(request, cart.pk)
+    if cart.status == CartStatus.ORDERED and request.session.get(SESSION_CART_KEY) == cart.pk:
+        del request.session[SESSION_CART_KEY]
 
 
 def merge_guest_cart_on_login(sender, request, user, **kwargs):
@@ -102,12 +190,19 @@ def merge_guest_cart_on_login(sender, request, user, **kwargs):
         return
     mine = Cart.objects.active().filter(user=user).order_by("-created_at", "-pk").first()
     if mine is not None and mine.status == CartStatus.OPEN and guest.status == CartStatus.OPEN:
-        kept = lifecycle.merge_carts(guest, mine)
+        token = notices.merging.set(frozenset({guest.pk}))
+        try:
+            kept = lifecycle.merge_carts(guest, mine)
+        finally:
+            notices.merging.reset(token)
     else:
         Cart.objects.filter(pk=guest.pk, user__isnull=True).update(
-            user=user, session_key="", customer_email=guest.customer_email or user.email or ""
+            user=user, customer_email=guest.customer_email or user.email or ""
         )
         kept = guest
+    # login() gave the session a new key: notices about the cart must find this one.
+    Cart.objects.filter(pk=kept.pk).update(session_key=request.session.session_key or "")
+    kept.refresh_from_db()
     request.session[SESSION_CART_KEY] = kept.pk
     if hasattr(request, "cart"):
-        request.cart = kept
+        request.cart = ShopperCart(kept)

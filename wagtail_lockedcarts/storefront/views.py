@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts import conf, lifecycle
 from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
 from wagtail_lockedcarts.models import CartStatus
-from wagtail_lockedcarts.storefront.shopper import get_or_create_active_cart
+from wagtail_lockedcarts.storefront.shopper import ShopperCart, get_or_create_active_cart
 
 
 class AddLineForm(forms.Form):
@@ -33,18 +33,25 @@ class RemoveLineForm(forms.Form):
     line = forms.IntegerField(min_value=1)
 
 
+def storefront_context(**context):
+    """Context every storefront page gets: the site template it extends (``BASE_TEMPLATE``)."""
+    return {"lockedcarts_base_template": conf.get("BASE_TEMPLATE"), **context}
+
+
 def wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
 
 
 def cart_payload(cart):
-    lines = list(cart.lines.all()) if cart.pk else []
+    cart = cart if isinstance(cart, ShopperCart) else ShopperCart(cart)
+    lines = cart.lines
     return {
         "id": cart.pk,
         "status": cart.status,
         "editable": cart.is_editable,
         "currency": cart.currency,
-        "total": str(sum((line.line_total for line in lines), 0) if cart.is_editable else cart.total),
+        "total": str(cart.total),
+        "item_count": cart.item_count,
         "lines": [
             {
                 "id": line.pk,
@@ -115,14 +122,14 @@ class CartView(TemplateView):
 
     def get_context_data(self, **kwargs):
         cart = self.request.cart
-        lines = list(cart.lines.all()) if cart.pk else []
-        total = sum((line.line_total for line in lines), 0)
         return super().get_context_data(
-            cart=cart,
-            lines=lines,
-            total=total if cart.is_editable else cart.total,
-            return_to_paypal_url=self.return_to_paypal_url(cart),
-            **kwargs,
+            **storefront_context(
+                cart=cart,
+                lines=cart.lines,
+                total=cart.total,
+                return_to_paypal_url=self.return_to_paypal_url(cart),
+                **kwargs,
+            )
         )
 
     @staticmethod

@@ -136,22 +136,16 @@ def proposals(site, term):
         return [cart.total for cart in qs.order_by("locked_at", "pk")[:50]]
 
     def digest_items_proposed():
-        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
-
-        qs = admin_cart_queryset(Cart.objects.filter(site_q, status=CartStatus.LOCKED))
+        qs = Cart.objects.filter(site_q, status=CartStatus.LOCKED).for_admin()
         return [cart.total for cart in qs.order_by("locked_at", "pk")[:50]]
 
     def listing_current():
         # CartIndexView.order_queryset for the default "-locked_at": DESC NULLS LAST, then -pk.
-        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
-
-        qs = admin_cart_queryset(Cart.objects.filter(status=CartStatus.LOCKED))
+        qs = Cart.objects.filter(status=CartStatus.LOCKED).for_admin()
         return [c.pk for c in qs.order_by(models.F("locked_at").desc(nulls_last=True), "-pk")[:25]]
 
     def listing_proposed():
-        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
-
-        qs = admin_cart_queryset(Cart.objects.filter(status=CartStatus.LOCKED))
+        qs = Cart.objects.filter(status=CartStatus.LOCKED).for_admin()
         return [c.pk for c in qs.order_by("-locked_at", "-pk")[:25]]
 
     trgm = "CREATE INDEX IF NOT EXISTS bench_trgm_{col} ON {table} USING gin (UPPER({col}::text) gin_trgm_ops)"

@@ -19,6 +19,7 @@ class WagtailLockedCartsConfig(AppConfig):
             register_order_policy,
         )
         from wagtail_lockedcarts.background.schedules import connect_post_migrate
+        from wagtail_lockedcarts.background.tasks import connect_signals
         from wagtail_lockedcarts.models import Cart
         from wagtail_lockedcarts.signals import cart_unlocked, order_created
         from wagtail_lockedcarts.storefront import notices
@@ -28,6 +29,7 @@ class WagtailLockedCartsConfig(AppConfig):
         register_permission_policy(Cart, CartPermissionPolicy(Cart))
         register_order_policy()
         connect_post_migrate(self)
+        connect_signals()
         user_logged_in.connect(merge_guest_cart_on_login, dispatch_uid="wagtail_lockedcarts.merge_cart")
         order_created.connect(notices.on_order_created, dispatch_uid="wagtail_lockedcarts.notice_order")
         cart_unlocked.connect(notices.on_cart_unlocked, dispatch_uid="wagtail_lockedcarts.notice_unlock")

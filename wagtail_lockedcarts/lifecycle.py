@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import models, transaction
@@ -27,7 +26,7 @@ from django.utils.translation import pgettext_lazy
 from wagtail.log_actions import log
 from wagtail.models import Site
 
-from wagtail_lockedcarts import signals
+from wagtail_lockedcarts import rules, signals
 from wagtail_lockedcarts.exceptions import CartNotEditable, EmptyCart, InvalidTransition
 from wagtail_lockedcarts.models import (
     Cart,
@@ -41,25 +40,27 @@ from wagtail_lockedcarts.models import (
     PaymentAttempt,
     PaymentAttemptStatus,
     PendingPaymentPolicy,
-    of_site,
 )
 from wagtail_lockedcarts.models.validators import clean_card
 from wagtail_lockedcarts.money import amounts_match, validate_amount
 from wagtail_lockedcarts.products import resolve_product
 
+# Re-exported: callers have long read these from lifecycle; the rules live in rules.py.
+from wagtail_lockedcarts.rules import (  # noqa: F401
+    CUSTOMER_FIELDS,
+    LOG_CHECKOUT,
+    LOG_CONFIRM,
+    LOG_DELETE,
+    LOG_EXPORT,
+    LOG_LOCK,
+    LOG_ORDER,
+    LOG_RECONCILE,
+    LOG_RELEASE,
+    LOG_UNLOCK,
+    MAX_LINE_QUANTITY,
+)
+
 logger = logging.getLogger("wagtail_lockedcarts")
-
-MAX_LINE_QUANTITY = 999
-
-LOG_LOCK = "wagtail_lockedcarts.lock"
-LOG_UNLOCK = "wagtail_lockedcarts.unlock"
-LOG_CONFIRM = "wagtail_lockedcarts.confirm"
-LOG_DELETE = "wagtail_lockedcarts.delete"
-LOG_RECONCILE = "wagtail_lockedcarts.reconcile"
-LOG_CHECKOUT = "wagtail_lockedcarts.checkout"
-LOG_ORDER = "wagtail_lockedcarts.order"
-LOG_RELEASE = "wagtail_lockedcarts.release"
-LOG_EXPORT = "wagtail_lockedcarts.export"
 
 
 class PaymentOutcome(models.TextChoices):
@@ -163,7 +164,7 @@ def _editable(cart_or_pk):
     cart = _locked_cart(cart_or_pk)
     if cart is None:
         raise InvalidTransition(_("That cart no longer exists."))
-    if cart.status != CartStatus.OPEN:
+    if not rules.is_editable(cart):
         raise CartNotEditable(cart)
     return cart
 
@@ -231,7 +232,7 @@ def merge_carts(source, target):
         source, target = locked.get(source.pk), locked.get(target.pk)
         if not source or not target or source.pk == target.pk:
             return target
-        if source.status != CartStatus.OPEN or target.status != CartStatus.OPEN:
+        if not rules.is_editable(source) or not rules.is_editable(target):
             return target
         existing = {line.product_key: line for line in target.lines.select_for_update()}
         for line in source.lines.all():
@@ -253,9 +254,6 @@ def merge_carts(source, target):
     return target
 
 
-CUSTOMER_FIELDS = ("customer_name", "customer_email")
-
-
 def update_customer(cart, user=None, **changes):
     """An editor corrects who an open cart belongs to (name, e-mail — nothing else).
 
@@ -266,7 +264,9 @@ def update_customer(cart, user=None, **changes):
     if unknown:
         raise ValueError(f"not customer fields: {sorted(unknown)}")
     with transaction.atomic():
-        won = Cart.objects.filter(pk=cart.pk, status=CartStatus.OPEN).update(updated_at=timezone.now(), **changes)
+        won = Cart.objects.filter(pk=cart.pk, status__in=rules.CART_ACTIONS["change"]).update(
+            updated_at=timezone.now(), **changes
+        )
         if not won:
             raise InvalidTransition(_("The cart left the open state while you edited it; nothing was saved."))
         cart.refresh_from_db()
@@ -436,20 +436,11 @@ def _on_completed(cart, result, current, user):
         )
     if not _amount_matches(cart, result):
         return _lock(cart, [CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED], LockReason.AMOUNT_MISMATCH, user, result)
-    if cart.status == CartStatus.LOCKED and cart.lock_reason in (
-        LockReason.AMOUNT_MISMATCH,
-        LockReason.SUPERSEDED_PAYMENT,
-    ):
+    if rules.needs_admin_decision(cart):
         return Outcome(cart, False, message=_("This cart needs an admin's decision."))
-    if cart.status not in (CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED):
+    if not rules.is_frozen(cart):
         return Outcome(cart, False)
-    order = _make_order(
-        cart,
-        OrderStatus.SUBMITTED,
-        user=user,
-        action=LOG_RECONCILE,
-        expected=[CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED],
-    )
+    order = _make_order(cart, OrderStatus.SUBMITTED, user=user, action=LOG_RECONCILE, expected=rules.FROZEN)
     return Outcome(cart, order is not None, order=order or _existing_order(cart))
 
 
@@ -482,10 +473,7 @@ def _on_pending(cart, result, current, user):
 def _on_failed(cart, result, current, user):
     if not current or cart.status == CartStatus.ORDERED:
         return Outcome(cart, False, order=_existing_order(cart))
-    reopenable = cart.status == CartStatus.AWAITING_PAYMENT or (
-        cart.status == CartStatus.LOCKED and cart.lock_reason in (LockReason.NO_RETURN, LockReason.PENDING_PAYMENT)
-    )
-    if not reopenable:
+    if not rules.payment_failure_reopens(cart):
         return Outcome(cart, False)
     was_locked = cart.status == CartStatus.LOCKED
     if not _reopen(cart, cart.status):
@@ -536,14 +524,7 @@ def lock_cart(cart, reason, user=None):
 
 def stale_checkouts(now=None):
     """Carts awaiting payment for longer than their site's checkout timeout, oldest first."""
-    now = now or timezone.now()
-    condition = models.Q()
-    for site in Site.objects.all():
-        minutes = LockedCartSettings.for_site(site).checkout_timeout_minutes
-        condition |= of_site(site) & models.Q(checkout_started_at__lt=now - timedelta(minutes=minutes))
-    if not condition:
-        return Cart.objects.none()
-    return Cart.objects.filter(condition, status=CartStatus.AWAITING_PAYMENT).order_by("checkout_started_at", "pk")
+    return Cart.objects.stale(now).order_by("checkout_started_at", "pk")
 
 
 def lock_stale_checkouts(now=None, batch_size=200, cart_ids=None):
@@ -638,9 +619,11 @@ def confirm_order(cart, user=None):
             raise InvalidTransition(_("This cart no longer exists; it may have been deleted."))
         if cart.status == CartStatus.ORDERED:
             return Outcome(cart, False, order=_existing_order(cart), message=_("This cart was already confirmed."))
-        if cart.status != CartStatus.LOCKED:
+        if not rules.cart_allows("confirm", cart):
             raise InvalidTransition(_("Only locked carts can be confirmed as orders."))
-        order = _make_order(cart, OrderStatus.SUBMITTED, user=user, action=LOG_CONFIRM, expected=[CartStatus.LOCKED])
+        order = _make_order(
+            cart, OrderStatus.SUBMITTED, user=user, action=LOG_CONFIRM, expected=rules.CART_ACTIONS["confirm"]
+        )
         return Outcome(cart, order is not None, order=order or _existing_order(cart))
 
 
@@ -650,10 +633,10 @@ def unlock_cart(cart, user=None):
         cart = _locked_cart(cart)
         if cart is None:
             raise InvalidTransition(_("This cart no longer exists; it may have been deleted."))
-        if cart.status != CartStatus.LOCKED:
+        if not rules.cart_allows("unlock", cart):
             raise InvalidTransition(_("Only locked carts can be unlocked."))
         previous_reason = cart.lock_reason
-        _reopen(cart, CartStatus.LOCKED)
+        _reopen(cart, rules.CART_ACTIONS["unlock"])
         PaymentAttempt.objects.filter(
             cart=cart,
             status__in=[PaymentAttemptStatus.CREATED, PaymentAttemptStatus.UNKNOWN, PaymentAttemptStatus.APPROVED],
@@ -663,20 +646,17 @@ def unlock_cart(cart, user=None):
         return Outcome(cart, True)
 
 
-DELETABLE = (CartStatus.OPEN, CartStatus.LOCKED)
-
-
 def delete_cart(cart, user=None):
     """Admin *Delete Cart*: the row goes, a snapshot stays in the audit log (written first)."""
     with transaction.atomic():
         cart = _locked_cart(cart)
         if cart is None:
             return Outcome(None, False, message=_("This cart was already deleted."))
-        if cart.status not in DELETABLE:
+        if not rules.cart_allows("delete", cart):
             raise InvalidTransition(_("Ordered carts and carts in the middle of a payment cannot be deleted."))
         data = snapshot(cart)
         log(instance=cart, action=LOG_DELETE, user=user, data=data, deleted=True)
-        deleted, _detail = Cart.objects.filter(pk=cart.pk, status__in=DELETABLE).delete()
+        deleted, _detail = Cart.objects.filter(pk=cart.pk, status__in=rules.CART_ACTIONS["delete"]).delete()
         cart_id = data["cart_id"]
         _on_commit(lambda: signals.cart_deleted.send(sender=Cart, cart_id=cart_id, snapshot=data, user=user))
         return Outcome(None, bool(deleted), extra={"snapshot": data})
@@ -733,21 +713,21 @@ def _make_order(cart, status, user, action, expected):
 
 
 def _schedule_export(order):
-    from wagtail_lockedcarts.background.tasks import enqueue_export
-
+    """Ask for the export once the submission commits. The queue subscribes to the signal
+    (``background.tasks``), so the domain never imports it."""
     order_id = order.pk
-    _on_commit(lambda: enqueue_export(order_id))
+    _on_commit(lambda: signals.order_submitted.send(sender=Order, order_id=order_id))
 
 
 def release_order(order, user=None, reason="admin"):
     """on_hold → submitted (pending payment cleared, or an admin decided): export follows."""
     with transaction.atomic():
-        won = Order.objects.filter(pk=order.pk, status=OrderStatus.ON_HOLD).update(
+        won = Order.objects.filter(pk=order.pk, status__in=rules.ORDER_ACTIONS["release"]).update(
             status=OrderStatus.SUBMITTED, submitted_at=timezone.now()
         )
         if not won:
             current = Order.objects.filter(pk=order.pk).first()
-            if current is None or current.status == OrderStatus.ON_HOLD:
+            if current is None or rules.order_allows("release", current):
                 raise InvalidTransition(_("This order no longer exists."))
             return Outcome(None, False, order=current, message=_("This order is not on hold."))
         order.refresh_from_db()
@@ -760,7 +740,7 @@ def retry_export(order, user=None):
     """Queue the export again for a submitted order (the exporter must be idempotent)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order.pk).first()
-        if order is None or order.status != OrderStatus.SUBMITTED:
+        if order is None or not rules.order_allows("export", order):
             raise InvalidTransition(_("Only submitted orders can be exported again."))
         log(instance=order, action=LOG_EXPORT, user=user, data={"retry": True})
         _schedule_export(order)
@@ -776,7 +756,7 @@ def export_order(order_id):
     from wagtail_lockedcarts.export import get_exporter
 
     order = Order.objects.filter(pk=order_id).first()
-    if order is None or order.status != OrderStatus.SUBMITTED:
+    if order is None or not rules.order_allows("export", order):
         return False
     Order.objects.filter(pk=order_id).update(export_attempts=models.F("export_attempts") + 1)
     try:
@@ -786,7 +766,7 @@ def export_order(order_id):
         logger.warning("Export of order %s failed: %s", order_id, error)
         raise
     with transaction.atomic():
-        won = Order.objects.filter(pk=order_id, status=OrderStatus.SUBMITTED).update(
+        won = Order.objects.filter(pk=order_id, status__in=rules.ORDER_ACTIONS["export"]).update(
             status=OrderStatus.EXPORTED, exported_at=timezone.now(), last_export_error=""
         )
         if won:

@@ -10,3 +10,6 @@ cart_unlocked = Signal()
 order_created = Signal()
 #: sender=Cart, cart_id=<int>, snapshot=<dict>, user=<User or None>
 cart_deleted = Signal()
+#: sender=Order, order_id=<int>: an order was submitted (or re-submitted) for export.
+#: ``wagtail_lockedcarts.background.tasks`` queues the export; the domain never imports the queue.
+order_submitted = Signal()

@@ -42,10 +42,8 @@ class LockedCartsPanel(Component):
 
     @cached_property
     def carts(self):
-        from wagtail_lockedcarts.admin.views.carts import admin_cart_queryset
-
         limit = int(conf.get("DASHBOARD_PANEL_ITEMS"))
-        queryset = admin_cart_queryset(Cart.objects.filter(status=CartStatus.LOCKED))
+        queryset = Cart.objects.filter(status=CartStatus.LOCKED).for_admin()
         return list(queryset.order_by("-locked_at", "-pk")[:limit])
 
     def get_context_data(self, parent_context):

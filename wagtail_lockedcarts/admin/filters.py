@@ -5,23 +5,17 @@ snippet listings (django-filter sets below) and the optional modeladmin listings
 ``SimpleListFilter``) filter exactly the same way.
 """
 
-from datetime import timedelta
-
 import django_filters
 from django import forms
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
 from wagtail_lockedcarts.models import (
     Cart,
     CartStatus,
-    LockedCartSettings,
     LockReason,
     Order,
     OrderStatus,
-    of_site,
 )
 
 CART_FILTER_CHOICES = [
@@ -49,26 +43,11 @@ def filter_carts(queryset, value):
     return queryset
 
 
-def not_confirmed_condition(now=None):
-    """Submitted orders older than their own site's ``not_confirmed_grace_hours``.
-
-    One settings read per site (sites are few); orders without a site use the default site's.
-    """
-    from wagtail.models import Site
-
-    now = now or timezone.now()
-    condition = Q(pk__in=[])
-    for site in Site.objects.all():
-        hours = LockedCartSettings.for_site(site).not_confirmed_grace_hours
-        condition |= of_site(site) & Q(submitted_at__lt=now - timedelta(hours=hours))
-    return condition
-
-
 def filter_orders(queryset, value, now=None):
     if value in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTED, OrderStatus.EXPORTED):
         return queryset.filter(status=value)
     if value == "not_confirmed":
-        return queryset.filter(not_confirmed_condition(now), status=OrderStatus.SUBMITTED)
+        return queryset.not_confirmed(now)
     return queryset
 
 

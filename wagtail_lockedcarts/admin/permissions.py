@@ -14,6 +14,8 @@ meanwhile) gets an explanation instead.
 
 from wagtail.permission_policies.base import ModelPermissionPolicy
 
+from wagtail_lockedcarts import rules
+
 CART_ACTIONS = ("confirm", "unlock", "delete", "check")
 
 #: Any of these lets a user reach the cart listing, its sidebar item and the dashboard items.
@@ -24,33 +26,13 @@ ORDER_ACCESS_ACTIONS = ("view", "release", "export")
 
 
 def cart_state_allows(action, cart):
-    """Whether ``action`` fits the cart's current state (whoever asks)."""
-    from wagtail_lockedcarts.models import CartStatus
-
-    if action in ("confirm", "unlock"):
-        return cart.status == CartStatus.LOCKED
-    if action == "delete":
-        return cart.status in (CartStatus.OPEN, CartStatus.LOCKED)
-    if action == "change":
-        return cart.status == CartStatus.OPEN
-    if action == "check":
-        return bool(cart.paypal_order_id) and cart.status in (
-            CartStatus.AWAITING_PAYMENT,
-            CartStatus.LOCKED,
-        )
-    if action == "add":
-        return False
-    return True
+    """Whether ``action`` fits the cart's current state (whoever asks): :func:`rules.cart_allows`."""
+    return rules.cart_allows(action, cart)
 
 
 def order_state_allows(action, order):
-    from wagtail_lockedcarts.models import OrderStatus
-
-    if action == "release":
-        return order.status == OrderStatus.ON_HOLD
-    if action == "export":
-        return order.status == OrderStatus.SUBMITTED
-    return action not in ("add", "change", "delete")
+    """Whether ``action`` fits the order's current state: :func:`rules.order_allows`."""
+    return rules.order_allows(action, order)
 
 
 class CartPermissionPolicy(ModelPermissionPolicy):

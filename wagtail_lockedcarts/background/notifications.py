@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date as date_type
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -56,7 +55,9 @@ from wagtail_lockedcarts.models import (
     LockedCartSettings,
     Order,
     OrderStatus,
+    not_confirmed_condition,
     of_site,
+    stale_condition,
 )
 from wagtail_lockedcarts.money import format_money
 
@@ -167,18 +168,16 @@ def _build_digest(site, now, date, site_settings):
     date = date or local_now(now).date()
     site_settings = site_settings or LockedCartSettings.for_site(site)
     limit = max(0, int(conf.get("DIGEST_MAX_ITEMS")))
-    stale_before = now - timedelta(minutes=site_settings.checkout_timeout_minutes)
-    unconfirmed_before = now - timedelta(hours=site_settings.not_confirmed_grace_hours)
 
     # The status filters let the (site, status) index skip the ordered/open majority.
     carts = Cart.objects.filter(of_site(site), status__in=[CartStatus.LOCKED, CartStatus.AWAITING_PAYMENT])
-    stale_q = models.Q(status=CartStatus.AWAITING_PAYMENT, checkout_started_at__lt=stale_before)
+    stale_q = stale_condition(now, site, site_settings)
     cart_counts = carts.aggregate(
         locked=models.Count("pk", filter=models.Q(status=CartStatus.LOCKED)),
         stale=models.Count("pk", filter=stale_q),
     )
     orders = Order.objects.filter(of_site(site), status__in=[OrderStatus.ON_HOLD, OrderStatus.SUBMITTED])
-    unconfirmed_q = models.Q(status=OrderStatus.SUBMITTED, submitted_at__lt=unconfirmed_before)
+    unconfirmed_q = not_confirmed_condition(now, site, site_settings)
     order_counts = orders.aggregate(
         on_hold=models.Count("pk", filter=models.Q(status=OrderStatus.ON_HOLD)),
         unconfirmed=models.Count("pk", filter=unconfirmed_q),

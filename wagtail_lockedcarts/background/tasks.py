@@ -19,6 +19,17 @@ def enqueue_export(order_id):
     )
 
 
+def queue_export_on_submit(sender, order_id, **kwargs):
+    """Receiver of :data:`signals.order_submitted` (connected in ``AppConfig.ready``)."""
+    enqueue_export(order_id)
+
+
+def connect_signals():
+    from wagtail_lockedcarts import signals
+
+    signals.order_submitted.connect(queue_export_on_submit, dispatch_uid="wagtail_lockedcarts.queue_export")
+
+
 def daily_notification(**kwargs):
     """Hourly: send each site's daily e-mail once its hour has come (see notifications).
 

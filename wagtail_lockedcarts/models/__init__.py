@@ -6,9 +6,10 @@ from wagtail_lockedcarts.models.carts import (
     CartQuerySet,
     CartStatus,
     LockReason,
+    stale_condition,
 )
 from wagtail_lockedcarts.models.notifications import DigestRun
-from wagtail_lockedcarts.models.orders import Order, OrderLine, OrderStatus
+from wagtail_lockedcarts.models.orders import Order, OrderLine, OrderQuerySet, OrderStatus, not_confirmed_condition
 from wagtail_lockedcarts.models.payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
 from wagtail_lockedcarts.models.settings import LockedCartSettings, PendingPaymentPolicy
 from wagtail_lockedcarts.models.sites import of_site
@@ -23,7 +24,10 @@ __all__ = [
     "STATUS_IN_SENTENCE",
     "Order",
     "OrderLine",
+    "OrderQuerySet",
     "OrderStatus",
+    "not_confirmed_condition",
+    "stale_condition",
     "PaymentAttempt",
     "PaymentAttemptStatus",
     "WebhookEvent",

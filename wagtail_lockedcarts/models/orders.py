@@ -1,9 +1,13 @@
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wagtail_lockedcarts.models.sites import of_site
 from wagtail_lockedcarts.models.validators import (
     card_constraints,
     currency_code_validator,
@@ -18,10 +22,35 @@ class OrderStatus(models.TextChoices):
     EXPORTED = "exported", _("Exported")
 
 
+def not_confirmed_condition(now=None, site=None, site_settings=None):
+    """``Q`` for "not confirmed": submitted longer ago than the site's ``not_confirmed_grace_hours``.
+
+    Per site (one settings read each; sites are few), or for ``site`` alone. Orders without a
+    site use the default site's grace period.
+    """
+    from wagtail.models import Site
+
+    from wagtail_lockedcarts.models.settings import LockedCartSettings
+
+    now = now or timezone.now()
+    pairs = (
+        [(site, site_settings or LockedCartSettings.for_site(site))]
+        if site is not None
+        else [(each, LockedCartSettings.for_site(each)) for each in Site.objects.all()]
+    )
+    condition = Q(pk__in=[])
+    for each, each_settings in pairs:
+        condition |= of_site(each) & Q(submitted_at__lt=now - timedelta(hours=each_settings.not_confirmed_grace_hours))
+    return condition & Q(status=OrderStatus.SUBMITTED)
+
+
 class OrderQuerySet(models.QuerySet):
-    def not_confirmed(self, older_than):
-        """Submitted to export but not acknowledged before ``older_than``."""
-        return self.filter(status=OrderStatus.SUBMITTED, submitted_at__lt=older_than)
+    def not_confirmed(self, now=None, site=None, *, older_than=None):
+        """Submitted to export but not acknowledged within the site's grace period (or, with
+        ``older_than``, before that moment whatever the site)."""
+        if older_than is not None:
+            return self.filter(status=OrderStatus.SUBMITTED, submitted_at__lt=older_than)
+        return self.filter(not_confirmed_condition(now, site))
 
 
 class Order(models.Model):

@@ -18,9 +18,9 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
-from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
-from wagtail_lockedcarts.models import Cart, CartStatus, PaymentAttempt
+from wagtail_lockedcarts.models import Cart, PaymentAttempt
 from wagtail_lockedcarts.models.validators import clean_card
 from wagtail_lockedcarts.paypal.client import PayPalError, PayPalUnavailable, get_client
 
@@ -42,7 +42,7 @@ CAPTURE_OUTCOMES = {
 }
 # Preference when an order carries several captures (e.g. a declined one, then a retry).
 CAPTURE_PRIORITY = ["COMPLETED", "PENDING", "PARTIALLY_REFUNDED", "REFUNDED", "DECLINED", "FAILED"]
-FROZEN = (CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED)
+FROZEN = rules.FROZEN
 
 
 @dataclass
@@ -161,7 +161,7 @@ def _should_capture(cart, order):
     """Take the money only for the checkout the cart is still frozen for."""
     if order.get("status") != "APPROVED" or _capture_of(order):
         return False
-    return cart.paypal_order_id == order.get("id") and cart.status in FROZEN
+    return cart.paypal_order_id == order.get("id") and rules.is_frozen(cart)
 
 
 def reconcile_paypal_order(paypal_order_id, user=None, client=None):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
 from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
 from wagtail_lockedcarts.models import Cart, CartStatus, Order, OrderStatus
@@ -139,7 +139,7 @@ def _result_page(request, cart, report=None):
     elif cart.status == CartStatus.OPEN:
         messages.error(request, MESSAGE_DECLINED)
         return redirect("wagtail_lockedcarts:cart")
-    elif cart.status == CartStatus.LOCKED and cart.lock_reason not in ("pending_payment", "no_return"):
+    elif rules.needs_admin_decision(cart):
         template = "checkout_problem"
     else:
         # awaiting_payment (PayPal unreachable or no answer yet) or locked, pending payment.

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from wagtail_lockedcarts import conf, lifecycle
+from wagtail_lockedcarts import conf, lifecycle, rules
 from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
 from wagtail_lockedcarts.models import CartStatus
 from wagtail_lockedcarts.storefront.shopper import ShopperCart, get_or_create_active_cart
@@ -21,12 +21,12 @@ from wagtail_lockedcarts.storefront.shopper import ShopperCart, get_or_create_ac
 
 class AddLineForm(forms.Form):
     product = forms.CharField(max_length=255)
-    quantity = forms.IntegerField(min_value=1, max_value=lifecycle.MAX_LINE_QUANTITY, initial=1)
+    quantity = forms.IntegerField(min_value=1, max_value=rules.MAX_LINE_QUANTITY, initial=1)
 
 
 class UpdateLineForm(forms.Form):
     line = forms.IntegerField(min_value=1)
-    quantity = forms.IntegerField(min_value=0, max_value=lifecycle.MAX_LINE_QUANTITY)
+    quantity = forms.IntegerField(min_value=0, max_value=rules.MAX_LINE_QUANTITY)
 
 
 class RemoveLineForm(forms.Form):

@@ -2,12 +2,10 @@
 view that runs the cart actions declared in :mod:`wagtail_lockedcarts.admin.display`."""
 
 import re
-from decimal import Decimal
 
 from django.contrib.admin.utils import quote
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -24,45 +22,25 @@ from wagtail.snippets.views.snippets import (
     InspectView,
 )
 
-from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS, cart_state_allows
 from wagtail_lockedcarts.admin.views.base import ObjectActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
-from wagtail_lockedcarts.models import Cart, CartLine, CartStatus
+from wagtail_lockedcarts.models import Cart, CartStatus
 
 #: Searched by exact value (PayPal ids are upper-case letters and digits).
 EXACT_SEARCH_FIELDS = ("paypal_order_id", "paypal_capture_id")
 PAYPAL_ID_SHAPE = re.compile(r"(?=.*\d)[A-Za-z0-9-]{8,64}")
 
 #: Customer fields an admin may correct on an open cart; everything else belongs to lifecycle.
-EDITABLE_CART_FIELDS = ("customer_name", "customer_email")
+EDITABLE_CART_FIELDS = rules.CUSTOMER_FIELDS
 
 
 def admin_cart_queryset(queryset=None):
-    """Carts as the admin lists them: the customer's user joined and a SQL ``sort_total`` (the
-    frozen checkout amount once checkout began, else the live line total), so a page costs the
-    same number of queries for 5 or 500 carts and sorting by total happens in the database."""
+    """:meth:`CartQuerySet.for_admin` on ``queryset`` (all carts by default)."""
     queryset = Cart.objects.all() if queryset is None else queryset
-    money = models.DecimalField(max_digits=14, decimal_places=2)
-    line_sum = (
-        CartLine.objects.filter(cart=models.OuterRef("pk"))
-        .order_by()
-        .values("cart")
-        .annotate(sum=models.Sum(models.F("unit_price") * models.F("quantity"), output_field=money))
-        .values("sum")
-    )
-    lines_total = Coalesce(
-        models.Subquery(line_sum, output_field=money), models.Value(Decimal("0")), output_field=money
-    )
-    return queryset.select_related("user").annotate(
-        lines_total=lines_total,
-        sort_total=models.Case(
-            models.When(~Q(status=CartStatus.OPEN) & Q(amount__isnull=False), then=models.F("amount")),
-            default=lines_total,
-            output_field=money,
-        ),
-    )
+    return queryset.for_admin()
 
 
 class CartIndexView(IndexView):

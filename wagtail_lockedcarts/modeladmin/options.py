@@ -7,7 +7,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail_modeladmin.options import ModelAdmin
 
 from wagtail_lockedcarts.admin.display import cart_total, order_total
-from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS, admin_cart_queryset
+from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS
 from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
 from wagtail_lockedcarts.modeladmin.filters import CartFilter, OrderFilter
 from wagtail_lockedcarts.modeladmin.helpers import (
@@ -60,7 +60,7 @@ class CartModelAdmin(NotIndexedModelAdmin):
     inspect_template_name = "wagtail_lockedcarts/modeladmin/cart_inspect.html"
 
     def get_queryset(self, request):
-        return admin_cart_queryset(super().get_queryset(request))
+        return super().get_queryset(request).for_admin()
 
     @display(description=_("Customer"), ordering="customer_name")
     def customer(self, obj):

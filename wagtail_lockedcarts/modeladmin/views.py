@@ -12,15 +12,16 @@ from wagtail_modeladmin.views import EditView, HistoryView, InspectView
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.admin.display import cart_summary_rows, order_summary_rows
 from wagtail_lockedcarts.admin.permissions import cart_state_allows
-from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS, admin_cart_queryset
+from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS
 from wagtail_lockedcarts.exceptions import InvalidTransition
+from wagtail_lockedcarts.models import Cart
 
 
 class CartInspectView(InspectView):
     page_title = _("Cart Details")
 
     def get_context_data(self, **kwargs):
-        cart = admin_cart_queryset().prefetch_related("lines", "payment_attempts").get(pk=self.instance.pk)
+        cart = Cart.objects.for_admin().prefetch_related("lines", "payment_attempts").get(pk=self.instance.pk)
         return super().get_context_data(
             summary_rows=cart_summary_rows(cart),
             lines=list(cart.lines.all()),

@@ -37,12 +37,6 @@ PAYPAL_ID_SHAPE = re.compile(r"(?=.*\d)[A-Za-z0-9-]{8,64}")
 EDITABLE_CART_FIELDS = rules.CUSTOMER_FIELDS
 
 
-def admin_cart_queryset(queryset=None):
-    """:meth:`CartQuerySet.for_admin` on ``queryset`` (all carts by default)."""
-    queryset = Cart.objects.all() if queryset is None else queryset
-    return queryset.for_admin()
-
-
 class CartIndexView(IndexView):
     """The Cart Management listing. Users with only ``unlock_cart`` or ``confirm_cart`` may reach
     it (and the sidebar item, which asks the same ``any_permission_required``)."""
@@ -51,7 +45,7 @@ class CartIndexView(IndexView):
     page_title = _("Cart Management")
 
     def get_base_queryset(self):
-        return admin_cart_queryset(super().get_base_queryset())
+        return super().get_base_queryset().for_admin()
 
     def order_queryset(self, queryset):
         ordering = self.ordering
@@ -205,7 +199,7 @@ class CartInspectView(InspectView):
     def get_object(self, queryset=None):
         from django.shortcuts import get_object_or_404
 
-        queryset = admin_cart_queryset().select_related("site").prefetch_related("lines", "payment_attempts")
+        queryset = Cart.objects.for_admin().select_related("site").prefetch_related("lines", "payment_attempts")
         return get_object_or_404(queryset, pk=self.pk)
 
     def get_fields(self):
@@ -289,7 +283,7 @@ class CartActionView(ObjectActionView):
     stale_message = _("This cart is now “%(status)s”, so “%(action)s” no longer applies. Nothing was changed.")
 
     def get_base_object_queryset(self):
-        return admin_cart_queryset()
+        return Cart.objects.for_admin()
 
     def state_allows(self):
         return cart_state_allows(self.action.name, self.object)

@@ -5,8 +5,10 @@ Passwords hash with MD5 only because the benchmark creates users, never logs the
 """
 
 from example_site.settings import *  # noqa: F401,F403
+from example_site.settings import PAYPAL_SANDBOX
 
 DEBUG = False
+PAYPAL_SANDBOX = {**PAYPAL_SANDBOX, "ENABLE_WITHOUT_DEBUG": True}  # installed by the example site
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -4,7 +4,7 @@
 import os
 
 from example_site.settings import *  # noqa: F401,F403
-from example_site.settings import INSTALLED_APPS, Q_CLUSTER
+from example_site.settings import INSTALLED_APPS, PAYPAL_SANDBOX, Q_CLUSTER
 
 if "wagtail_modeladmin" not in INSTALLED_APPS:
     INSTALLED_APPS = [*INSTALLED_APPS, "wagtail_modeladmin"]
@@ -41,3 +41,6 @@ STORAGES = {
 
 # Tasks run in-process unless a test starts a real qcluster (which reads its own environment).
 Q_CLUSTER = {**Q_CLUSTER, "name": "lockedcarts-tests", "sync": os.environ.get("LOCKEDCARTS_Q_SYNC", "1") == "1"}
+
+# pytest-django runs with DEBUG off; the offline sandbox may load here all the same.
+PAYPAL_SANDBOX = {**PAYPAL_SANDBOX, "ENABLE_WITHOUT_DEBUG": True}

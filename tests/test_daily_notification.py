@@ -32,6 +32,18 @@ def html_of(message):
 # the setting gate and the content
 
 
+def test_the_sender_is_the_sites_default_from_email_or_the_packages_own(notify_settings, make_cart, settings):
+    make_cart(status=CartStatus.LOCKED)
+    settings.DEFAULT_FROM_EMAIL = "shop@example.com"
+    send_due_digests()
+    assert mail.outbox[-1].from_email == "shop@example.com"
+
+    DigestRun.objects.all().delete()
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "FROM_EMAIL": "Shop alerts <alerts@example.com>"}
+    send_due_digests()
+    assert mail.outbox[-1].from_email == "Shop alerts <alerts@example.com>"
+
+
 def test_no_email_when_email_system_messages_is_off(cart_settings, make_cart):
     make_cart(status=CartStatus.LOCKED)
     assert cart_settings.email_system_messages is False

@@ -5,7 +5,7 @@ order exports always, the daily e-mail and the sweep when ``USE_SCHEDULES`` is o
 """
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 BROKER_KEYS = ("orm", "redis", "django_redis", "sqs", "iron_mq", "mongo", "broker_class", "disque_nodes")
 RECOMMENDED = 'Q_CLUSTER = {"orm": "default", "timeout": 300, "retry": 600, "max_attempts": 3, "catch_up": False}'
@@ -57,3 +57,131 @@ def check_q_cluster(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+SQLITE_FIX = 'DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}'
+
+
+@register(Tags.compatibility)
+def check_sqlite_transaction_mode(app_configs=None, **kwargs):
+    """W010: on SQLite, concurrent PayPal returns, webhooks and the cluster fail with
+    "database is locked" unless writers queue (``transaction_mode: IMMEDIATE``)."""
+    errors = []
+    for alias, config in settings.DATABASES.items():
+        if "sqlite3" not in config.get("ENGINE", ""):
+            continue
+        mode = (config.get("OPTIONS") or {}).get("transaction_mode")
+        if (mode or "").upper() not in ("IMMEDIATE", "EXCLUSIVE"):
+            errors.append(
+                Warning(
+                    f'SQLite database "{alias}" runs without transaction_mode "IMMEDIATE": the PayPal '
+                    'return page, webhooks and the qcluster can fail with "database is locked" when '
+                    "they write at the same moment.",
+                    hint=f"Set {SQLITE_FIX} (Django 5.1+), or use PostgreSQL.".replace('"default"', f'"{alias}"'),
+                    id="wagtail_lockedcarts.W010",
+                )
+            )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_dotted_paths(app_configs=None, **kwargs):
+    """E011: a dotted-path setting (ORDER_EXPORTER, PRODUCT_RESOLVER) that cannot be imported
+    fails only later, inside a qcluster task or on add-to-cart; say so at start-up instead."""
+    from django.utils.module_loading import import_string
+
+    from wagtail_lockedcarts import conf
+
+    errors = []
+    for name in ("ORDER_EXPORTER", "PRODUCT_RESOLVER"):
+        path = conf.get(name)
+        try:
+            target = import_string(path)
+        except Exception as error:  # noqa: BLE001 - any import failure is the site's to fix
+            problem = f"cannot be imported ({type(error).__name__}: {error})"
+        else:
+            if callable(target):
+                continue
+            problem = "is not callable"
+        errors.append(
+            Error(
+                f'WAGTAIL_LOCKEDCARTS["{name}"] = "{path}" {problem}.',
+                hint=f'Point it at a function of your project, or remove it to use the default "{conf.DEFAULTS[name]}".',
+                id="wagtail_lockedcarts.E011",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_paypal_credentials(app_configs=None, **kwargs):
+    """W012: without credentials every checkout fails; in DEBUG that is a developer's choice."""
+    from wagtail_lockedcarts import conf
+
+    if settings.DEBUG:
+        return []
+    paypal = conf.get("PAYPAL")
+    missing = [key for key in ("CLIENT_ID", "CLIENT_SECRET", "WEBHOOK_ID") if not paypal.get(key)]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"PayPal {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} empty, so checkout and "
+            "webhook verification fail.",
+            hint="Set the environment variables PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID "
+            '(read by default), or WAGTAIL_LOCKEDCARTS["PAYPAL"].',
+            id="wagtail_lockedcarts.W012",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_email_settings(app_configs=None, **kwargs):
+    """W013 no WAGTAILADMIN_BASE_URL (the daily e-mail's links), W014 the sender is Django's
+    placeholder ``webmaster@localhost``."""
+    from wagtail_lockedcarts import conf
+
+    errors = []
+    if not getattr(settings, "WAGTAILADMIN_BASE_URL", None):
+        errors.append(
+            Warning(
+                "WAGTAILADMIN_BASE_URL is not set, so the links in the daily notification e-mail "
+                "do not point at your admin.",
+                hint='Set WAGTAILADMIN_BASE_URL = "https://shop.example.com" (scheme and host of your admin).',
+                id="wagtail_lockedcarts.W013",
+            )
+        )
+    if not conf.get("FROM_EMAIL") and settings.DEFAULT_FROM_EMAIL == "webmaster@localhost":
+        errors.append(
+            Warning(
+                "The daily notification e-mail would be sent from Django's placeholder address "
+                "webmaster@localhost, which mail servers often reject.",
+                hint='Set DEFAULT_FROM_EMAIL, or WAGTAIL_LOCKEDCARTS["FROM_EMAIL"] for this package only.',
+                id="wagtail_lockedcarts.W014",
+            )
+        )
+    return errors
+
+
+@register(Tags.templates)
+def check_base_template(app_configs=None, **kwargs):
+    """E015: ``BASE_TEMPLATE`` names a template that does not exist (every cart page would 500)."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
+    from wagtail_lockedcarts import conf
+
+    name = conf.get("BASE_TEMPLATE")
+    if not name:
+        return []
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return [
+            Error(
+                f'WAGTAIL_LOCKEDCARTS["BASE_TEMPLATE"] = "{name}" is not a template of this project.',
+                hint='Name your site\'s base template (for example "base.html"), or remove the setting.',
+                id="wagtail_lockedcarts.E015",
+            )
+        ]
+    return []

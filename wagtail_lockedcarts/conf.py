@@ -27,6 +27,8 @@ DEFAULTS = {
     "PAYPAL": {},
     # Template the storefront pages extend (your site's "base.html"); None = a bare HTML page.
     "BASE_TEMPLATE": None,
+    # Sender of the package's e-mails; None = DEFAULT_FROM_EMAIL.
+    "FROM_EMAIL": None,
     # Link the small storefront stylesheet (CSS custom properties) from the storefront pages.
     "STOREFRONT_CSS": True,
 }

@@ -357,7 +357,7 @@ def send_digest(site, *, now=None, date=None, force=False, dry_run=False, connec
         message = EmailMultiAlternatives(
             subject=digest.subject,
             body=digest.text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=conf.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL,
             to=recipients,
             headers={"Auto-Submitted": "auto-generated"},
             connection=connection,

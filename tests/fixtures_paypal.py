@@ -211,6 +211,7 @@ def paypal_sandbox(live_server, settings, django_db_serialized_rollback, site):
     between these transactional tests.
     """
     from wagtail_lockedcarts.paypal.client import clear_token_cache
+    from wagtail_lockedcarts.paypal.verification import certificates
 
     sandbox = dict(settings.PAYPAL_SANDBOX)
     sandbox.update(
@@ -229,13 +230,16 @@ def paypal_sandbox(live_server, settings, django_db_serialized_rollback, site):
         "CONNECT_TIMEOUT": 2.0,
         "READ_TIMEOUT": 10.0,
     }
+    lockedcarts["WEBHOOK_CERT_URL_PREFIXES"] = [f"{live_server.url}/paypal-sandbox/v1/notifications/certs/"]
     settings.WAGTAIL_LOCKEDCARTS = lockedcarts
     clear_token_cache()
+    certificates.clear()
     helper = SandboxHelper(live_server.url, settings)
     yield helper
     helper.close()
     helper.wait_idle()
     clear_token_cache()
+    certificates.clear()
 
 
 @pytest.fixture

@@ -2,9 +2,13 @@
 ``scripts/test.sh`` starts (``LOCKEDCARTS_PG_PORT``)."""
 
 import os
+from pathlib import Path
 
-from example_site.settings import *  # noqa: F401,F403
-from example_site.settings import INSTALLED_APPS, PAYPAL_SANDBOX, Q_CLUSTER
+# The example site generates its demo secrets on first run; the tests keep theirs apart.
+os.environ.setdefault("LOCKEDCARTS_DEMO_DIR", str(Path(__file__).resolve().parent.parent / ".test-artifacts" / "demo"))
+
+from example_site.settings import *  # noqa: E402,F401,F403
+from example_site.settings import INSTALLED_APPS, PAYPAL_SANDBOX, Q_CLUSTER, WAGTAIL_LOCKEDCARTS  # noqa: E402
 
 if "wagtail_modeladmin" not in INSTALLED_APPS:
     INSTALLED_APPS = [*INSTALLED_APPS, "wagtail_modeladmin"]
@@ -42,5 +46,27 @@ STORAGES = {
 # Tasks run in-process unless a test starts a real qcluster (which reads its own environment).
 Q_CLUSTER = {**Q_CLUSTER, "name": "lockedcarts-tests", "sync": os.environ.get("LOCKEDCARTS_Q_SYNC", "1") == "1"}
 
-# pytest-django runs with DEBUG off; the offline sandbox may load here all the same.
-PAYPAL_SANDBOX = {**PAYPAL_SANDBOX, "ENABLE_WITHOUT_DEBUG": True}
+from wagtail_lockedcarts.conf import DEFAULTS as _DEFAULTS  # noqa: E402
+
+# The sandbox's fault and settle controls are off by default; the tests drive them. Signing key
+# in memory (one per test run) unless a test's subprocess server names a file.
+PAYPAL_SANDBOX = {
+    **PAYPAL_SANDBOX,
+    "CLIENT_ID": "tests-client",
+    "CLIENT_SECRET": "tests-secret",
+    "WEBHOOK_ID": "8TESTSWEBHOOKID01",
+    "CONTROL_ENABLED": True,
+    # pytest-django runs with DEBUG off; the offline sandbox may load here all the same.
+    "ENABLE_WITHOUT_DEBUG": True,
+    "SIGNING_KEY_FILE": os.environ.get("LOCKEDCARTS_SANDBOX_KEY_FILE", ""),
+}
+WAGTAIL_LOCKEDCARTS = {
+    **WAGTAIL_LOCKEDCARTS,
+    "WEBHOOK_CERT_NAMES": [*_DEFAULTS["WEBHOOK_CERT_NAMES"], *WAGTAIL_LOCKEDCARTS["WEBHOOK_CERT_NAMES"]],
+    "PAYPAL": {
+        **WAGTAIL_LOCKEDCARTS["PAYPAL"],
+        "CLIENT_ID": "tests-client",
+        "CLIENT_SECRET": "tests-secret",
+        "WEBHOOK_ID": "8TESTSWEBHOOKID01",
+    },
+}

@@ -27,9 +27,8 @@ def assert_nothing_changed(shopper):
 
 def test_a_webhook_delivered_twenty_times_makes_one_order_and_one_event_row(paypal_sandbox, approved):
     shopper, webhook = approved
-    body, headers = paypal_sandbox.signed(webhook)
 
-    statuses = [paypal_sandbox.post_webhook(body, headers).status_code for _ in range(20)]
+    statuses = [paypal_sandbox.post_webhook(*paypal_sandbox.signed(webhook)).status_code for _ in range(20)]
 
     assert statuses == [200] * 20
     assert Order.objects.count() == 1 and shopper.cart().status == CartStatus.ORDERED

@@ -21,6 +21,7 @@ class WagtailLockedCartsConfig(AppConfig):
         from wagtail_lockedcarts.background.schedules import connect_post_migrate
         from wagtail_lockedcarts.background.tasks import connect_signals
         from wagtail_lockedcarts.models import Cart
+        from wagtail_lockedcarts.paypal.budget import connect_request_signals
         from wagtail_lockedcarts.signals import cart_unlocked, order_created
         from wagtail_lockedcarts.storefront import notices
         from wagtail_lockedcarts.storefront.shopper import merge_guest_cart_on_login
@@ -30,6 +31,7 @@ class WagtailLockedCartsConfig(AppConfig):
         register_order_policy()
         connect_post_migrate(self)
         connect_signals()
+        connect_request_signals()
         user_logged_in.connect(merge_guest_cart_on_login, dispatch_uid="wagtail_lockedcarts.merge_cart")
         order_created.connect(notices.on_order_created, dispatch_uid="wagtail_lockedcarts.notice_order")
         cart_unlocked.connect(notices.on_cart_unlocked, dispatch_uid="wagtail_lockedcarts.notice_unlock")

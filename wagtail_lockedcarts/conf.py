@@ -21,6 +21,26 @@ DEFAULTS = {
     "DIGEST_MAX_ITEMS": 50,
     "SEND_EMPTY_DIGEST": False,
     "WEBHOOK_MAX_BYTES": 64 * 1024,
+    # "local": verify PayPal's RSA signature here with the certificate from PAYPAL-CERT-URL
+    # (fetched once, cached until it expires); "postback": ask PayPal's verify-webhook-signature.
+    "WEBHOOK_VERIFICATION": "local",
+    "WEBHOOK_AUTH_ALGOS": ["SHA256withRSA"],
+    # PAYPAL-CERT-URL must start with one of these (scheme, host and port exactly; path prefix).
+    "WEBHOOK_CERT_URL_PREFIXES": [
+        "https://api.paypal.com/v1/notifications/certs/",
+        "https://api-m.paypal.com/v1/notifications/certs/",
+        "https://api.sandbox.paypal.com/v1/notifications/certs/",
+        "https://api-m.sandbox.paypal.com/v1/notifications/certs/",
+    ],
+    # The signing certificate's subject common name must be one of these.
+    "WEBHOOK_CERT_NAMES": ["messageverificationcerts.paypal.com", "messageverificationcerts.sandbox.paypal.com"],
+    # Optional PEM file of trusted roots; when set, the certificate chain must end at one of them.
+    "WEBHOOK_CERT_TRUST_ROOTS": "",
+    # At most this many certificate downloads per process and minute (a flood of forged
+    # certificate URLs must not turn into a flood of outbound calls); more answer 503.
+    "WEBHOOK_CERT_FETCHES_PER_MINUTE": 6,
+    # PAYPAL-TRANSMISSION-TIME may differ from our clock by at most this many seconds.
+    "WEBHOOK_MAX_AGE_SECONDS": 600,
     "DASHBOARD_PANEL_ITEMS": 5,
     # With the wagtail_lockedcarts.modeladmin sub-app: False = the site registers the ModelAdmins.
     "MODELADMIN_REGISTER": True,
@@ -41,6 +61,10 @@ PAYPAL_DEFAULTS = {
     "BRAND_NAME": "",
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 20.0,
+    # Seconds one web request may spend waiting on PayPal in total: a call that could push it
+    # past this is not started (PayPalUnavailable, i.e. "unknown"), later calls get shorter
+    # timeouts. Below gunicorn's default 30 s worker timeout. None: no budget.
+    "REQUEST_BUDGET": 25.0,
 }
 
 

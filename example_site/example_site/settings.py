@@ -1,13 +1,20 @@
-"""Settings of the demo shop. Secrets come from the environment; the defaults only fit the
-offline PayPal sandbox that ships with this example."""
+"""Settings of the demo shop. Secrets come from the environment or, failing that, from
+``.demo/secrets.json``, generated on first run (see demo_secrets.py): none is in the repository.
+``DEBUG`` and the sandbox's fault/settle controls are off unless ``make demo`` turns them on
+(``DJANGO_DEBUG=1``, ``PAYPAL_SANDBOX_CONTROL=1``)."""
 
 import os
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from example_site import demo_secrets
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEMO_DIR = Path(os.environ.get("LOCKEDCARTS_DEMO_DIR") or BASE_DIR.parent / ".demo")
+_stored_secrets = demo_secrets.load(DEMO_DIR)
+_secrets = {name: os.environ.get(name) or value for name, value in _stored_secrets.items()}
+
+SECRET_KEY = _secrets["DJANGO_SECRET_KEY"]
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
@@ -125,13 +132,17 @@ Q_CLUSTER = {
     "poll": 1,
 }
 
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "http://127.0.0.1:8000/paypal-sandbox")
+
 PAYPAL_SANDBOX = {
-    # The offline sandbox signs webhooks with this key and POSTs them to WEBHOOK_URL.
-    "SIGNING_SECRET": os.environ.get("PAYPAL_SANDBOX_SIGNING_SECRET", "sandbox-signing-key"),
+    # The offline sandbox signs webhooks with this key (generated on first run) and POSTs them
+    # to WEBHOOK_URL; its certificate is served under PAYPAL_API_BASE.
+    "SIGNING_KEY_FILE": str(DEMO_DIR / "paypal-sandbox-signing.pem"),
     "WEBHOOK_URL": os.environ.get("PAYPAL_SANDBOX_WEBHOOK_URL", "http://127.0.0.1:8000/cart/paypal/webhook/"),
-    "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "8SANDBOXDEMOWEBHOOK"),
-    "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
-    "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),
+    "WEBHOOK_ID": _secrets["PAYPAL_WEBHOOK_ID"],
+    "CLIENT_ID": _secrets["PAYPAL_CLIENT_ID"],
+    "CLIENT_SECRET": _secrets["PAYPAL_CLIENT_SECRET"],
+    "CONTROL_ENABLED": os.environ.get("PAYPAL_SANDBOX_CONTROL", "0") == "1",
 }
 
 WAGTAIL_LOCKEDCARTS = {
@@ -142,12 +153,15 @@ WAGTAIL_LOCKEDCARTS = {
     "BASE_TEMPLATE": "base.html",  # the cart and checkout pages inside the shop's layout
     "STOREFRONT_CSS": False,  # shop.css styles them
     "PAYPAL": {
-        "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", "sandbox-client"),
-        "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", "sandbox-secret"),
-        "WEBHOOK_ID": os.environ.get("PAYPAL_WEBHOOK_ID", "8SANDBOXDEMOWEBHOOK"),
-        "API_BASE": os.environ.get("PAYPAL_API_BASE", "http://127.0.0.1:8000/paypal-sandbox"),
+        "CLIENT_ID": _secrets["PAYPAL_CLIENT_ID"],
+        "CLIENT_SECRET": _secrets["PAYPAL_CLIENT_SECRET"],
+        "WEBHOOK_ID": _secrets["PAYPAL_WEBHOOK_ID"],
+        "API_BASE": PAYPAL_API_BASE,
         "BRAND_NAME": "Locked carts demo shop",
     },
+    # Webhooks from the offline sandbox are verified locally against the certificate it serves.
+    "WEBHOOK_CERT_URL_PREFIXES": [f"{PAYPAL_API_BASE}/v1/notifications/certs/"],
+    "WEBHOOK_CERT_NAMES": ["paypal-sandbox.wagtail-lockedcarts.invalid"],
 }
 
 LOGIN_URL = "/admin/login/"

@@ -13,6 +13,7 @@ from wagtail_lockedcarts.models.orders import Order, OrderLine, OrderQuerySet, O
 from wagtail_lockedcarts.models.payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
 from wagtail_lockedcarts.models.settings import LockedCartSettings, PendingPaymentPolicy
 from wagtail_lockedcarts.models.sites import of_site
+from wagtail_lockedcarts.models.transmissions import WebhookTransmission
 
 __all__ = [
     "Cart",
@@ -31,6 +32,7 @@ __all__ = [
     "PaymentAttempt",
     "PaymentAttemptStatus",
     "WebhookEvent",
+    "WebhookTransmission",
     "DigestRun",
     "LockedCartSettings",
     "PendingPaymentPolicy",

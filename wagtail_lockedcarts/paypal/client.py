@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail_lockedcarts import conf
 from wagtail_lockedcarts.money import to_paypal_value
+from wagtail_lockedcarts.paypal import budget
 
 logger = logging.getLogger("wagtail_lockedcarts.paypal")
 
@@ -36,6 +37,8 @@ WEBHOOK_HEADERS = {
     "transmission_sig": "PAYPAL-TRANSMISSION-SIG",
     "transmission_time": "PAYPAL-TRANSMISSION-TIME",
 }
+
+MAX_CERTIFICATE_BYTES = 64 * 1024
 
 # Refresh a token this many seconds before PayPal says it expires.
 TOKEN_MARGIN_SECONDS = 60
@@ -121,17 +124,24 @@ class PayPalClient:
     # ---------------------------------------------------------------------------------------
     # transport
 
-    def _send(self, method, path, **kwargs):
-        url = f"{self.api_base}{path}"
-        kwargs.setdefault("timeout", self.timeout)
+    def _request(self, method, url, label, **kwargs):
+        """One HTTP call within the request's budget; transport failures are "unknown"."""
         try:
-            response = self.session.request(method, url, **kwargs)
+            kwargs["timeout"] = budget.timeouts(*kwargs.get("timeout", self.timeout))
+        except budget.BudgetExhausted as error:
+            logger.warning("PayPal %s %s not started: the request's PayPal time budget is spent", method, label)
+            raise PayPalUnavailable("budget") from error
+        try:
+            return self.session.request(method, url, **kwargs)
         except requests.Timeout as error:
-            logger.warning("PayPal %s %s timed out", method, path)
+            logger.warning("PayPal %s %s timed out", method, label)
             raise PayPalUnavailable("timeout") from error
         except requests.RequestException as error:
-            logger.warning("PayPal %s %s failed: %s", method, path, type(error).__name__)
+            logger.warning("PayPal %s %s failed: %s", method, label, type(error).__name__)
             raise PayPalUnavailable("connection") from error
+
+    def _send(self, method, path, **kwargs):
+        response = self._request(method, f"{self.api_base}{path}", path, **kwargs)
         if response.status_code >= 500:
             logger.warning("PayPal %s %s answered %s", method, path, response.status_code)
             raise PayPalUnavailable("server error", status_code=response.status_code)
@@ -246,6 +256,16 @@ class PayPalClient:
 
     # ---------------------------------------------------------------------------------------
     # webhooks
+
+    def fetch_certificate(self, url):
+        """The PEM at an (already allowlisted) webhook certificate URL; no redirects followed."""
+        response = self._request("GET", url, url, allow_redirects=False)
+        if response.status_code >= 500:
+            raise PayPalUnavailable("server error", status_code=response.status_code)
+        if response.status_code != 200 or len(response.content) > MAX_CERTIFICATE_BYTES:
+            logger.warning("PayPal certificate %s answered %s", url, response.status_code)
+            raise PayPalError(response.status_code, issue="CERTIFICATE_NOT_AVAILABLE")
+        return response.content
 
     def verify_webhook_signature(self, headers, raw_body):
         """Ask PayPal whether a delivery is genuine. Returns True only for ``SUCCESS``.

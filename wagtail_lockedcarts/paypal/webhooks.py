@@ -1,8 +1,9 @@
 """PayPal webhook listener.
 
-Order of checks, cheapest and safest first: method (405), declared size (413), signature on the
-raw body by PayPal's postback (400, with no detail), then JSON parsing, then deduplication on the
-event id (200 for a re-delivery). The event body is never trusted beyond "look at order X": the
+Order of checks, cheapest and safest first: method (405), declared size (413), the header gate
+and the signature on the raw body (:mod:`.verification`: 400 with no detail, 503 when PayPal's
+certificate or postback cannot be had), then JSON parsing, then deduplication on the event id
+(200 for a re-delivery). The event body is never trusted beyond "look at order X": the
 order is fetched from PayPal by :func:`reconcile_paypal_order`.
 
 When PayPal cannot be reached while processing, the listener answers **503** and forgets the
@@ -20,12 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from wagtail_lockedcarts import conf
 from wagtail_lockedcarts.models import WebhookEvent
-from wagtail_lockedcarts.paypal.client import (
-    ORDER_ID_PATTERN,
-    WEBHOOK_HEADERS,
-    PayPalUnavailable,
-    get_client,
-)
+from wagtail_lockedcarts.paypal import verification
+from wagtail_lockedcarts.paypal.client import ORDER_ID_PATTERN
 from wagtail_lockedcarts.paypal.reconcile import reconcile_paypal_order
 
 logger = logging.getLogger("wagtail_lockedcarts.paypal")
@@ -76,17 +73,27 @@ def paypal_webhook(request):
     body = request.body
     if len(body) > limit:
         return _plain(413)
-    if not body or not all(request.headers.get(header) for header in WEBHOOK_HEADERS.values()):
+    if not body:
         return _plain(400)
+    try:
+        transmission = verification.authenticate(request.headers, body)
+    except verification.Rejected as rejected:
+        if rejected.status == 400:
+            logger.info("Rejected a PayPal webhook: %s", rejected.reason)
+        return _plain(rejected.status)
 
     try:
-        genuine = get_client().verify_webhook_signature(request.headers, body)
-    except PayPalUnavailable:
-        return _plain(503)
-    if not genuine:
-        logger.warning("Rejected a PayPal webhook with an invalid signature")
-        return _plain(400)
+        response = _process(body)
+    except Exception:
+        verification.forget(transmission)
+        raise
+    if response.status_code >= 500:
+        verification.forget(transmission)
+    return response
 
+
+def _process(body):
+    """A genuine delivery: deduplicate on the event id, then reconcile the order it names."""
     try:
         event = json.loads(body)
     except ValueError:

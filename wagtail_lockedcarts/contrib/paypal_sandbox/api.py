@@ -40,6 +40,8 @@ def basic_credentials_ok(request):
         client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return False
+    if not conf.get("CLIENT_ID") or not conf.get("CLIENT_SECRET"):
+        return False
     return secrets.compare_digest(client_id, conf.get("CLIENT_ID")) and secrets.compare_digest(
         secret, conf.get("CLIENT_SECRET")
     )
@@ -376,7 +378,7 @@ def verify_webhook_signature(request):
     cert = urlparse(str(data["cert_url"]))
     genuine = (
         data["auth_algo"] == signing.AUTH_ALGO
-        and cert.path.startswith(reverse("paypal_sandbox:cert", args=["X"])[:-1])
+        and cert.path == reverse("paypal_sandbox:cert", args=[signing.identity().cert_name])
         and data["webhook_id"] == conf.get("WEBHOOK_ID")
         and signing.verify(
             data["transmission_id"],

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wagtail_lockedcarts.money import PAYPAL_CURRENCIES
 
-from . import conf, control, outcomes
-from .api import basic_credentials_ok, parse_amount
+from . import conf, control, outcomes, signing
+from .api import api_endpoint, basic_credentials_ok, parse_amount
 from .models import CAPTURE_REFUSALS, Disposition, OrderStatus, SandboxOrder
 from .representations import new_account_id
 from .webhooks import queue_order_approved
@@ -131,12 +131,13 @@ def _captured_amount(text, currency):
 
 
 @require_GET
+@api_endpoint(authenticated=False)
 def cert(request, name):
-    return HttpResponse(
-        "This offline sandbox signs webhooks with HMAC-SHA256 (no certificate).\n"
-        "Verify deliveries by POSTing them to /v1/notifications/verify-webhook-signature.\n",
-        content_type="text/plain",
-    )
+    """The self-signed certificate whose key signs the sandbox's webhooks (PEM), by its name."""
+    identity = signing.identity()
+    if name != identity.cert_name:
+        return HttpResponse("Not found", status=404, content_type="text/plain")
+    return HttpResponse(identity.certificate_pem, content_type="application/x-pem-file")
 
 
 def control_endpoint(view):

@@ -38,7 +38,7 @@ def queue_event(request, event_type, resource_type, resource, order=None, summar
         event_type=event_type,
         order=order,
         body=signing.canonical_body(event).decode(),
-        cert_url=request.build_absolute_uri(reverse("paypal_sandbox:cert", args=["CERT-SANDBOX-HMAC"])),
+        cert_url=request.build_absolute_uri(reverse("paypal_sandbox:cert", args=[signing.identity().cert_name])),
     )
     if conf.get("DELIVERY") == "thread" and conf.get("WEBHOOK_URL"):
         transaction.on_commit(
@@ -67,11 +67,13 @@ def queue_capture_event(request, order, event_type=None):
     return queue_event(request, event_type, "capture", resource, order, summary=capture_summary(template, order))
 
 
-def signed_request(webhook, webhook_id=None):
-    """(body bytes, headers) exactly as the sandbox sends them — tests tamper with copies."""
+def signed_request(webhook, webhook_id=None, transmission_time=None):
+    """(body bytes, headers) exactly as the sandbox sends them — tests tamper with copies.
+
+    Each delivery is a new transmission (id and time), as each of PayPal's retries is."""
     body = webhook.body.encode()
     transmission_id = str(uuid.uuid4())
-    transmission_time = iso(timezone.now())
+    transmission_time = transmission_time or iso(timezone.now())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "PayPal/AUHD-214.0-58829318",

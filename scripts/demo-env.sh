@@ -18,3 +18,9 @@ export WAGTAILADMIN_BASE_URL=${WAGTAILADMIN_BASE_URL:-$BASE}
 export PAYPAL_API_BASE=${PAYPAL_API_BASE:-$BASE/paypal-sandbox}
 export PAYPAL_SANDBOX_WEBHOOK_URL=${PAYPAL_SANDBOX_WEBHOOK_URL:-$BASE/cart/paypal/webhook/}
 export PYTHONUNBUFFERED=1
+# The demo (and only the demo) runs with DEBUG and the sandbox's fault/settle controls on. Its
+# secrets (Django key, sandbox credentials, webhook id, signing key) are generated on first run
+# into .demo/, outside the repository (example_site/example_site/demo_secrets.py).
+export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
+export PAYPAL_SANDBOX_CONTROL=${PAYPAL_SANDBOX_CONTROL:-1}
+export LOCKEDCARTS_DEMO_DIR=${LOCKEDCARTS_DEMO_DIR:-$ROOT/.demo}

@@ -11,6 +11,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 cd "$ROOT/wagtail_lockedcarts"
 export DJANGO_SETTINGS_MODULE=example_site.settings
+export DJANGO_DEBUG=1  # the example site installs the offline sandbox, which needs DEBUG
 export PYTHONPATH="$ROOT:$ROOT/example_site${PYTHONPATH:+:$PYTHONPATH}"
 if [ $# -eq 0 ]; then
   set -- $(ls locale 2>/dev/null)

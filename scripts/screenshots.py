@@ -58,6 +58,9 @@ class DemoServer:
             "PAYPAL_API_BASE": self.base_url + "/paypal-sandbox",
             "PAYPAL_SANDBOX_WEBHOOK_URL": self.base_url + "/cart/paypal/webhook/",
             "PYTHONUNBUFFERED": "1",
+            "DJANGO_DEBUG": "1",
+            "PAYPAL_SANDBOX_CONTROL": "1",
+            "LOCKEDCARTS_DEMO_DIR": str(Path(workdir) / "demo"),
         }
         self.env.pop("DATABASE_URL_PG_PORT", None)  # always the throwaway SQLite file
 

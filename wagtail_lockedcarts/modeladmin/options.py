@@ -5,8 +5,10 @@ from django.contrib.admin import display
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail_modeladmin.options import ModelAdmin
+from wagtail_modeladmin.views import IndexView
 
 from wagtail_lockedcarts.admin.display import cart_total, order_total
+from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS
 from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
 from wagtail_lockedcarts.modeladmin.filters import CartFilter, OrderFilter
@@ -25,8 +27,14 @@ from wagtail_lockedcarts.modeladmin.views import (
 from wagtail_lockedcarts.models import Cart, Order
 
 
+class SafeIndexView(SafeCsvExportMixin, IndexView):
+    """The modeladmin listing, with CSV cells that cannot run as formulas."""
+
+
 class NotIndexedModelAdmin(ModelAdmin):
     """Carts and orders reference no content: keep them out of Wagtail's reference index."""
+
+    index_view_class = SafeIndexView
 
     def register_indexing(self):
         pass

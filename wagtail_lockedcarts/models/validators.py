@@ -3,7 +3,7 @@
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, validate_email
 from django.utils.translation import gettext_lazy as _
 
 CARD_BRANDS = {
@@ -72,3 +72,18 @@ def clean_card(brand, last4):
     except ValidationError:
         return "", ""
     return brand, last4
+
+
+def clean_payer_email(value):
+    """PayPal's payer e-mail if it is a valid address of at most 254 characters, else "".
+
+    It is shown in listings, e-mails and CSV exports, so a value that is not an address (markup,
+    a spreadsheet formula, a megabyte of text) is dropped rather than stored."""
+    value = value.strip() if isinstance(value, str) else ""
+    if not value or len(value) > 254:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value

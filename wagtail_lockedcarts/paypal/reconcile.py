@@ -21,7 +21,7 @@ from wagtail.log_actions import log
 from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
 from wagtail_lockedcarts.models import Cart, PaymentAttempt
-from wagtail_lockedcarts.models.validators import clean_card
+from wagtail_lockedcarts.models.validators import clean_card, clean_payer_email
 from wagtail_lockedcarts.paypal.client import PayPalError, PayPalUnavailable, get_client
 
 # Capture answers (422 issues PayPal's Orders v2 spec lists for capture) that mean "the payer's
@@ -135,7 +135,7 @@ def payment_result_from_order(order, paypal_order_id=None, declined_issue=""):
         status_reason=reason,
         card_brand=brand,
         card_last4=last4,
-        payer_email=str(payer_email)[:254],
+        payer_email=clean_payer_email(payer_email),
     )
 
 

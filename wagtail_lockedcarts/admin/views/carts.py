@@ -25,6 +25,7 @@ from wagtail.snippets.views.snippets import (
 from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS, cart_state_allows
+from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.base import ObjectActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
 from wagtail_lockedcarts.models import Cart, CartStatus
@@ -37,7 +38,7 @@ PAYPAL_ID_SHAPE = re.compile(r"(?=.*\d)[A-Za-z0-9-]{8,64}")
 EDITABLE_CART_FIELDS = rules.CUSTOMER_FIELDS
 
 
-class CartIndexView(IndexView):
+class CartIndexView(SafeCsvExportMixin, IndexView):
     """The Cart Management listing. Users with only ``unlock_cart`` or ``confirm_cart`` may reach
     it (and the sidebar item, which asks the same ``any_permission_required``)."""
 

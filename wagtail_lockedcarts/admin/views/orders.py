@@ -15,11 +15,12 @@ from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.permissions import ORDER_ACCESS_ACTIONS, order_state_allows
+from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.base import ObjectActionView
 from wagtail_lockedcarts.models import Order
 
 
-class OrderIndexView(IndexView):
+class OrderIndexView(SafeCsvExportMixin, IndexView):
     any_permission_required = list(ORDER_ACCESS_ACTIONS)
     page_title = _("Orders")
 

@@ -109,7 +109,7 @@ def proposals(site, term):
         qs = Cart.objects.select_related("user").filter(pk__in=ids).order_by("-pk")
         return qs.count(), list(qs[:25])
 
-    def digest_counts_current():
+    def notification_counts_current():
         carts = Cart.objects.filter(site_q).aggregate(
             locked=models.Count("pk", filter=Q(status=CartStatus.LOCKED)),
             stale=models.Count("pk", filter=Q(status=CartStatus.AWAITING_PAYMENT)),
@@ -120,7 +120,7 @@ def proposals(site, term):
         )
         return carts, orders
 
-    def digest_counts_proposed():
+    def notification_counts_proposed():
         carts = Cart.objects.filter(site_q, status__in=[CartStatus.LOCKED, CartStatus.AWAITING_PAYMENT]).aggregate(
             locked=models.Count("pk", filter=Q(status=CartStatus.LOCKED)),
             stale=models.Count("pk", filter=Q(status=CartStatus.AWAITING_PAYMENT)),
@@ -131,11 +131,11 @@ def proposals(site, term):
         )
         return carts, orders
 
-    def digest_items_current():
+    def notification_items_current():
         qs = Cart.objects.filter(site_q, status=CartStatus.LOCKED).select_related("user").with_totals()
         return [cart.total for cart in qs.order_by("locked_at", "pk")[:50]]
 
-    def digest_items_proposed():
+    def notification_items_proposed():
         qs = Cart.objects.filter(site_q, status=CartStatus.LOCKED).for_admin()
         return [cart.total for cart in qs.order_by("locked_at", "pk")[:50]]
 
@@ -170,9 +170,9 @@ def proposals(site, term):
         ),
         Proposal(
             "P3",
-            "B3 digest counts: restrict the aggregates to the statuses they count",
-            digest_counts_current,
-            digest_counts_proposed,
+            "B3 daily notification counts: restrict the aggregates to the statuses they count",
+            notification_counts_current,
+            notification_counts_proposed,
         ),
         Proposal(
             "P5",
@@ -184,9 +184,9 @@ def proposals(site, term):
         ),
         Proposal(
             "P4",
-            "B3 digest lists: line totals by correlated subquery (admin_cart_queryset) instead of with_totals()",
-            digest_items_current,
-            digest_items_proposed,
+            "B3 daily notification lists: line totals by correlated subquery (admin_cart_queryset) instead of with_totals()",
+            notification_items_current,
+            notification_items_proposed,
         ),
     ]
 

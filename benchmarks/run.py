@@ -197,13 +197,13 @@ def measurements(world):
 
         return check
 
-    def check_digest(digest):
-        assert digest.counts["locked"] == fill.LOCKED, digest.counts
-        assert digest.counts["stale"] == fill.SWEEP, digest.counts
-        assert digest.html and digest.text
+    def check_notification(notification):
+        assert notification.counts["locked"] == fill.LOCKED, notification.counts
+        assert notification.counts["stale"] == fill.SWEEP, notification.counts
+        assert notification.html and notification.text
 
     def build_and_render():
-        return notifications.render_digest(notifications.build_digest(world.site))
+        return notifications.render_daily_notification(notifications.build_daily_notification(world.site))
 
     return [
         Measurement(
@@ -286,9 +286,9 @@ def measurements(world):
         Measurement(
             "B3",
             "background",
-            "Daily notification for one site: build_digest + render_digest",
+            "Daily notification for one site: build_daily_notification + render_daily_notification",
             build_and_render,
-            check_digest,
+            check_notification,
             repeat=REPEAT_SLOW,
             hot=False,
         ),

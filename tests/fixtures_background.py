@@ -43,7 +43,7 @@ def notify_settings(cart_settings):
     """The default site's settings with the daily e-mail switched on, due from midnight."""
     cart_settings.email_system_messages = True
     cart_settings.email_recipients = "shop-admin@example.com, ops@example.com"
-    cart_settings.digest_hour = 0
+    cart_settings.notification_hour = 0
     cart_settings.save()
     return cart_settings
 
@@ -61,7 +61,7 @@ def other_site(site):
     settings = LockedCartSettings.for_site(other)
     settings.email_system_messages = True
     settings.email_recipients = "second-admin@example.com"
-    settings.digest_hour = 0
+    settings.notification_hour = 0
     settings.save()
     return other
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from wagtail_lockedcarts.models import Cart, CartStatus, DigestRun, LockReason
+from wagtail_lockedcarts.models import Cart, CartStatus, DailyNotificationRun, LockReason
 
 
 def run(*args):
@@ -15,7 +15,7 @@ def run(*args):
     return out.getvalue(), err.getvalue()
 
 
-def test_send_digest_sends_each_due_site_once(notify_settings, other_site, make_cart):
+def test_send_daily_notification_sends_each_due_site_once(notify_settings, other_site, make_cart):
     make_cart(status=CartStatus.LOCKED)
     Cart.objects.filter(pk=make_cart(status=CartStatus.LOCKED).pk).update(site=other_site)
 
@@ -37,7 +37,7 @@ def test_dry_run_prints_the_text_email_and_claims_nothing(notify_settings, make_
     assert f"http://testserver/admin/lockedcarts/carts/inspect/{cart.pk}/" in out
     assert "No return from PayPal" in out
     assert mail.outbox == []
-    assert not DigestRun.objects.exists()
+    assert not DailyNotificationRun.objects.exists()
 
 
 def test_dry_run_previews_even_when_the_site_has_the_email_off(cart_settings, make_cart):
@@ -54,7 +54,7 @@ def test_site_is_chosen_by_id_or_hostname(notify_settings, other_site, make_cart
 
     run("lockedcarts_send_digest", "--site", "second.example.com")
     assert [m.to for m in mail.outbox] == [["second-admin@example.com"]]
-    assert list(DigestRun.objects.values_list("site_id", flat=True)) == [other_site.pk]
+    assert list(DailyNotificationRun.objects.values_list("site_id", flat=True)) == [other_site.pk]
 
     out, _err = run("lockedcarts_send_digest", "--site", str(other_site.pk), "--force")
     assert len(mail.outbox) == 2 and "sent to second-admin@example.com" in out
@@ -73,11 +73,11 @@ def test_date_sends_a_missed_day_by_hand_and_force_sends_it_again(notify_setting
     run("lockedcarts_send_digest", "--date", "2026-01-15")
     run("lockedcarts_send_digest", "--date", "2026-01-15")
     assert len(mail.outbox) == 1
-    assert str(DigestRun.objects.get().date) == "2026-01-15"
+    assert str(DailyNotificationRun.objects.get().date) == "2026-01-15"
 
     run("lockedcarts_send_digest", "--date", "2026-01-15", "--force")
     assert len(mail.outbox) == 2
-    assert DigestRun.objects.count() == 1
+    assert DailyNotificationRun.objects.count() == 1
 
 
 def test_a_failed_send_is_a_command_error_and_claims_nothing(notify_settings, make_cart, settings):
@@ -89,7 +89,7 @@ def test_a_failed_send_is_a_command_error_and_claims_nothing(notify_settings, ma
 
     with pytest.raises(CommandError, match="run the command again"):
         run("lockedcarts_send_digest")
-    assert not DigestRun.objects.exists()
+    assert not DailyNotificationRun.objects.exists()
 
 
 def test_reconcile_locks_stale_checkouts(cart_settings, stale_checkout):

@@ -12,12 +12,12 @@ from django.utils import timezone
 from tests.fixtures_background import free_port, run_concurrently
 from wagtail_lockedcarts.background import notifications, tasks
 from wagtail_lockedcarts.background.notifications import (
-    DigestDeliveryError,
-    DigestStatus,
-    send_digest,
-    send_due_digests,
+    DeliveryError,
+    DeliveryStatus,
+    send_daily_notification,
+    send_due_daily_notifications,
 )
-from wagtail_lockedcarts.models import CartStatus, DigestRun, LockReason
+from wagtail_lockedcarts.models import CartStatus, DailyNotificationRun, LockReason
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -48,11 +48,11 @@ def test_no_email_when_email_system_messages_is_off(cart_settings, make_cart):
     make_cart(status=CartStatus.LOCKED)
     assert cart_settings.email_system_messages is False
 
-    results = send_due_digests()
+    results = send_due_daily_notifications()
 
-    assert [result.status for result in results] == [DigestStatus.DISABLED]
+    assert [result.status for result in results] == [DeliveryStatus.DISABLED]
     assert mail.outbox == []
-    assert not DigestRun.objects.exists()
+    assert not DailyNotificationRun.objects.exists()
 
 
 def test_email_lists_locked_carts_with_age_total_reason_and_admin_link(notify_settings, make_cart):
@@ -60,9 +60,9 @@ def test_email_lists_locked_carts_with_age_total_reason_and_admin_link(notify_se
         status=CartStatus.LOCKED, lines=[(0, 2)], lock_reason=LockReason.NO_RETURN, customer_name="Ada Lovelace"
     )
 
-    (result,) = send_due_digests()
+    (result,) = send_due_daily_notifications()
 
-    assert result.status == DigestStatus.SENT
+    assert result.status == DeliveryStatus.SENT
     (message,) = mail.outbox
     assert message.to == ["shop-admin@example.com", "ops@example.com"]
     assert message.subject == "[localhost] Carts and orders need attention: 1 locked cart"
@@ -86,9 +86,9 @@ def test_email_lists_stale_checkouts_orders_on_hold_and_orders_not_confirmed(
     late = aged_order("submitted", hours_ago=30)
     aged_order("submitted", hours_ago=2)  # inside the 24-hour grace period: not listed
 
-    (result,) = send_due_digests()
+    (result,) = send_due_daily_notifications()
 
-    assert result.digest.counts == {"locked": 0, "stale": 1, "on_hold": 1, "not_confirmed": 1}
+    assert result.notification.counts == {"locked": 0, "stale": 1, "on_hold": 1, "not_confirmed": 1}
     (message,) = mail.outbox
     assert message.subject == (
         "[localhost] Carts and orders need attention: 1 checkout without an answer, "
@@ -113,9 +113,9 @@ def test_each_site_gets_one_email_with_its_own_carts(notify_settings, other_site
     there = make_cart(status=CartStatus.LOCKED)
     Cart.objects.filter(pk=there.pk).update(site=other_site)
 
-    results = send_due_digests()
+    results = send_due_daily_notifications()
 
-    assert [result.status for result in results] == [DigestStatus.SENT, DigestStatus.SENT]
+    assert [result.status for result in results] == [DeliveryStatus.SENT, DeliveryStatus.SENT]
     by_recipient = {tuple(message.to): message for message in mail.outbox}
     assert set(by_recipient) == {("shop-admin@example.com", "ops@example.com"), ("second-admin@example.com",)}
     first, second = (
@@ -125,7 +125,7 @@ def test_each_site_gets_one_email_with_its_own_carts(notify_settings, other_site
     assert f"/carts/inspect/{here.pk}/" in first.body and f"/carts/inspect/{there.pk}/" not in first.body
     assert f"/carts/inspect/{there.pk}/" in second.body and f"/carts/inspect/{here.pk}/" not in second.body
     assert second.subject.startswith("[Second shop] ")
-    assert DigestRun.objects.filter(sent_at__isnull=False).count() == 2
+    assert DailyNotificationRun.objects.filter(sent_at__isnull=False).count() == 2
 
 
 def test_superusers_receive_it_when_no_recipients_are_set(notify_settings, make_cart, superuser, django_user_model):
@@ -135,26 +135,26 @@ def test_superusers_receive_it_when_no_recipients_are_set(notify_settings, make_
     notify_settings.save()
     make_cart(status=CartStatus.LOCKED)
 
-    send_due_digests()
+    send_due_daily_notifications()
 
     (message,) = mail.outbox
     assert message.to == ["admin@example.com"]
 
 
 def test_nothing_to_report_sends_nothing_but_counts_as_done_for_the_day(notify_settings):
-    (result,) = send_due_digests()
+    (result,) = send_due_daily_notifications()
 
-    assert result.status == DigestStatus.EMPTY
+    assert result.status == DeliveryStatus.EMPTY
     assert mail.outbox == []
-    run = DigestRun.objects.get()
+    run = DailyNotificationRun.objects.get()
     assert run.recipients == 0
-    assert [r.status for r in send_due_digests()] == [DigestStatus.ALREADY_CLAIMED]
+    assert [r.status for r in send_due_daily_notifications()] == [DeliveryStatus.ALREADY_CLAIMED]
 
 
-def test_send_empty_digest_setting_sends_the_all_clear(notify_settings, settings):
-    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "SEND_EMPTY_DIGEST": True}
+def test_send_empty_daily_notification_setting_sends_the_all_clear(notify_settings, settings):
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "SEND_EMPTY_DAILY_NOTIFICATION": True}
 
-    send_due_digests()
+    send_due_daily_notifications()
 
     (message,) = mail.outbox
     assert message.subject == "[localhost] Nothing needs your attention"
@@ -162,11 +162,11 @@ def test_send_empty_digest_setting_sends_the_all_clear(notify_settings, settings
 
 
 def test_long_lists_are_capped_with_and_n_more(notify_settings, make_cart, settings):
-    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "DIGEST_MAX_ITEMS": 2}
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "DAILY_NOTIFICATION_MAX_ITEMS": 2}
     for _ in range(5):
         make_cart(status=CartStatus.LOCKED)
 
-    send_due_digests()
+    send_due_daily_notifications()
 
     (message,) = mail.outbox
     assert message.body.count("/admin/lockedcarts/carts/inspect/") == 2
@@ -177,11 +177,11 @@ def test_long_lists_are_capped_with_and_n_more(notify_settings, make_cart, setti
 
 def test_queries_per_site_do_not_grow_with_the_lists(notify_settings, make_cart, aged_order, django_user_model):
     def queries_for_one_email():
-        DigestRun.objects.all().delete()
+        DailyNotificationRun.objects.all().delete()
         mail.outbox.clear()
         with CaptureQueriesContext(connection) as queries:
-            (result,) = send_due_digests()
-        assert result.status == DigestStatus.SENT
+            (result,) = send_due_daily_notifications()
+        assert result.status == DeliveryStatus.SENT
         return len(queries)
 
     shopper = django_user_model.objects.create_user("shopper", "s@example.com", "x")
@@ -204,16 +204,18 @@ def test_queries_per_site_do_not_grow_with_the_lists(notify_settings, make_cart,
 
 
 def test_not_sent_before_the_sites_hour_then_sent_at_it(notify_settings, make_cart):
-    notify_settings.digest_hour = 8
+    notify_settings.notification_hour = 8
     notify_settings.save()
     make_cart(status=CartStatus.LOCKED)
     seven = datetime(2026, 11, 26, 7, 59, tzinfo=BERLIN)
 
-    assert [r.status for r in send_due_digests(now=seven)] == [DigestStatus.NOT_DUE]
-    assert [r.status for r in send_due_digests(now=seven + timedelta(minutes=1))] == [DigestStatus.SENT]
-    assert [r.status for r in send_due_digests(now=seven + timedelta(hours=5))] == [DigestStatus.ALREADY_CLAIMED]
+    assert [r.status for r in send_due_daily_notifications(now=seven)] == [DeliveryStatus.NOT_DUE]
+    assert [r.status for r in send_due_daily_notifications(now=seven + timedelta(minutes=1))] == [DeliveryStatus.SENT]
+    assert [r.status for r in send_due_daily_notifications(now=seven + timedelta(hours=5))] == [
+        DeliveryStatus.ALREADY_CLAIMED
+    ]
     assert len(mail.outbox) == 1
-    assert DigestRun.objects.get().date.isoformat() == "2026-11-26"
+    assert DailyNotificationRun.objects.get().date.isoformat() == "2026-11-26"
 
 
 def test_the_local_day_decides_not_utc(notify_settings, make_cart, settings):
@@ -221,9 +223,9 @@ def test_the_local_day_decides_not_utc(notify_settings, make_cart, settings):
     make_cart(status=CartStatus.LOCKED)
     settings.TIME_ZONE = "Europe/Berlin"
 
-    send_due_digests(now=datetime(2026, 11, 25, 23, 30, tzinfo=ZoneInfo("UTC")))
+    send_due_daily_notifications(now=datetime(2026, 11, 25, 23, 30, tzinfo=ZoneInfo("UTC")))
 
-    assert DigestRun.objects.get().date.isoformat() == "2026-11-26"
+    assert DailyNotificationRun.objects.get().date.isoformat() == "2026-11-26"
 
 
 def test_running_the_task_twice_sends_one_email(notify_settings, make_cart):
@@ -233,7 +235,7 @@ def test_running_the_task_twice_sends_one_email(notify_settings, make_cart):
     tasks.daily_notification()
 
     assert len(mail.outbox) == 1
-    assert DigestRun.objects.count() == 1
+    assert DailyNotificationRun.objects.count() == 1
 
 
 @pytest.mark.parametrize("catch_up", [False, True], ids=["catch_up_off", "catch_up_on"])
@@ -260,7 +262,7 @@ def test_three_days_of_downtime_send_only_todays_email(notify_settings, other_si
     assert ticks == (73 if catch_up else 1)  # django-q2 replays each missed hour only with catch_up
     assert len(mail.outbox) == 2  # one per site
     today = notifications.local_now().date()
-    assert sorted(DigestRun.objects.values_list("date", flat=True)) == [today, today]
+    assert sorted(DailyNotificationRun.objects.values_list("date", flat=True)) == [today, today]
 
 
 @pytest.mark.postgres
@@ -273,9 +275,9 @@ def test_two_threads_racing_send_one_email_per_site(postgres, notify_settings, o
     now = timezone.now()
 
     for _ in range(3):  # several rounds: a lucky interleaving must not be what makes it pass
-        DigestRun.objects.all().delete()
+        DailyNotificationRun.objects.all().delete()
         mail.outbox.clear()
-        results, errors = run_concurrently(lambda: [r.status for r in send_due_digests(now=now)], count=4)
+        results, errors = run_concurrently(lambda: [r.status for r in send_due_daily_notifications(now=now)], count=4)
 
         assert errors == []
         assert len(mail.outbox) == 2
@@ -284,8 +286,8 @@ def test_two_threads_racing_send_one_email_per_site(postgres, notify_settings, o
             ("shop-admin@example.com", "ops@example.com"),
         ]
         statuses = [status for per_thread in results for status in per_thread]
-        assert statuses.count(DigestStatus.SENT) == 2
-        assert DigestRun.objects.filter(sent_at__isnull=False).count() == 2
+        assert statuses.count(DeliveryStatus.SENT) == 2
+        assert DailyNotificationRun.objects.filter(sent_at__isnull=False).count() == 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,9 +301,9 @@ def test_smtp_refusal_releases_the_claim_and_a_later_run_sends_once(notify_setti
     for name, value in refusing.email_settings().items():
         setattr(settings, name, value)
 
-    with pytest.raises(DigestDeliveryError, match="SMTPRecipientsRefused"):
+    with pytest.raises(DeliveryError, match="SMTPRecipientsRefused"):
         tasks.daily_notification()
-    assert not DigestRun.objects.exists()
+    assert not DailyNotificationRun.objects.exists()
     assert refusing.messages == []
 
     accepting = smtp_server()
@@ -314,7 +316,7 @@ def test_smtp_refusal_releases_the_claim_and_a_later_run_sends_once(notify_setti
     assert recipients == ["shop-admin@example.com", "ops@example.com"]
     assert message["Subject"] == "[localhost] Carts and orders need attention: 1 locked cart"
     assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
-    run = DigestRun.objects.get()
+    run = DailyNotificationRun.objects.get()
     assert run.sent_at is not None and run.recipients == 2
 
 
@@ -323,11 +325,11 @@ def test_unreachable_smtp_server_releases_the_claim(notify_settings, make_cart, 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
 
-    (result,) = send_due_digests()
+    (result,) = send_due_daily_notifications()
 
-    assert result.status == DigestStatus.FAILED
+    assert result.status == DeliveryStatus.FAILED
     assert "ConnectionRefusedError" in result.error
-    assert not DigestRun.objects.exists()
+    assert not DailyNotificationRun.objects.exists()
 
 
 def test_a_failing_site_does_not_stop_the_others(notify_settings, other_site, make_cart):
@@ -340,38 +342,67 @@ def test_a_failing_site_does_not_stop_the_others(notify_settings, other_site, ma
     # Written past the form's validation: a header-injection attempt the mail layer refuses.
     LockedCartSettings.objects.filter(pk=broken.pk).update(email_recipients="a@example.com\rBcc: b@example.com")
 
-    with pytest.raises(DigestDeliveryError):
+    with pytest.raises(DeliveryError):
         tasks.daily_notification()
 
     assert [m.to for m in mail.outbox] == [["shop-admin@example.com", "ops@example.com"]]
-    assert list(DigestRun.objects.values_list("site_id", flat=True)) == [notify_settings.site_id]
+    assert list(DailyNotificationRun.objects.values_list("site_id", flat=True)) == [notify_settings.site_id]
 
 
-def test_send_digest_force_sends_again_and_before_the_hour(notify_settings, make_cart):
-    notify_settings.digest_hour = 23
+def test_send_daily_notification_force_sends_again_and_before_the_hour(notify_settings, make_cart):
+    notify_settings.notification_hour = 23
     notify_settings.save()
     make_cart(status=CartStatus.LOCKED)
     early = datetime(2026, 11, 26, 6, 0, tzinfo=BERLIN)
 
-    assert send_digest(notify_settings.site, now=early).status == DigestStatus.NOT_DUE
-    assert send_digest(notify_settings.site, now=early, force=True).status == DigestStatus.SENT
-    assert send_digest(notify_settings.site, now=early, force=True).status == DigestStatus.SENT
-    assert send_digest(notify_settings.site, now=early.replace(hour=23)).status == DigestStatus.ALREADY_CLAIMED
+    assert send_daily_notification(notify_settings.site, now=early).status == DeliveryStatus.NOT_DUE
+    assert send_daily_notification(notify_settings.site, now=early, force=True).status == DeliveryStatus.SENT
+    assert send_daily_notification(notify_settings.site, now=early, force=True).status == DeliveryStatus.SENT
+    assert (
+        send_daily_notification(notify_settings.site, now=early.replace(hour=23)).status
+        == DeliveryStatus.ALREADY_CLAIMED
+    )
     assert len(mail.outbox) == 2
-    assert DigestRun.objects.count() == 1
+    assert DailyNotificationRun.objects.count() == 1
 
 
 def test_a_project_can_override_the_templates(notify_settings, make_cart, settings, tmp_path):
     emails = tmp_path / "wagtail_lockedcarts" / "emails"
     emails.mkdir(parents=True)
-    (emails / "daily_notification_subject.txt").write_text("{{ site_name }} needs you ({{ digest.total }})")
+    (emails / "daily_notification_subject.txt").write_text("{{ site_name }} needs you ({{ notification.total }})")
     (emails / "daily_notification.txt").write_text("{% for s in sections %}{{ s.key }}={{ s.count }};{% endfor %}")
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
     make_cart(status=CartStatus.LOCKED)
 
-    send_due_digests()
+    send_due_daily_notifications()
 
     (message,) = mail.outbox
     assert message.subject == "localhost needs you (1)"
     assert message.body == "locked=1;stale=0;on_hold=0;not_confirmed=0;"
     assert "Locked carts" in html_of(message)  # the package's HTML template still applies
+
+
+def test_settings_under_their_old_digest_names_are_still_read(notify_settings, settings, make_cart):
+    from django.core import checks
+
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "SEND_EMPTY_DIGEST": True}
+
+    send_due_daily_notifications()
+
+    assert len(mail.outbox) == 1
+    warnings = [message for message in checks.run_checks() if message.id == "wagtail_lockedcarts.W004"]
+    assert [str(message.msg) for message in warnings] == [
+        "WAGTAIL_LOCKEDCARTS['SEND_EMPTY_DIGEST'] is now called 'SEND_EMPTY_DAILY_NOTIFICATION'."
+    ]
+
+
+def test_templates_written_before_the_rename_still_render(notify_settings, make_cart, settings, tmp_path):
+    emails = tmp_path / "wagtail_lockedcarts" / "emails"
+    emails.mkdir(parents=True)
+    (emails / "daily_notification_subject.txt").write_text("{{ site_name }}: {{ digest.total }}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    make_cart(status=CartStatus.LOCKED)
+
+    send_due_daily_notifications()
+
+    assert mail.outbox[0].subject == "localhost: 1"

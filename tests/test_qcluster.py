@@ -22,7 +22,7 @@ from wagtail_lockedcarts.background.schedules import (
     DAILY_NOTIFICATION,
     ensure_schedules,
 )
-from wagtail_lockedcarts.models import CartStatus, DigestRun
+from wagtail_lockedcarts.models import CartStatus, DailyNotificationRun
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE_SECONDS = 75
@@ -81,7 +81,7 @@ def test_a_real_qcluster_runs_the_schedule_and_sends_the_email_once(postgres, no
     process = start_cluster(mail_dir, log_path)
     try:
         while time.monotonic() - started < DEADLINE_SECONDS:
-            if DigestRun.objects.filter(sent_at__isnull=False).exists() and list(mail_dir.iterdir()):
+            if DailyNotificationRun.objects.filter(sent_at__isnull=False).exists() and list(mail_dir.iterdir()):
                 break
             assert process.poll() is None, log_path.read_text()[-3000:]
             time.sleep(0.5)
@@ -97,7 +97,7 @@ def test_a_real_qcluster_runs_the_schedule_and_sends_the_email_once(postgres, no
     assert f"http://testserver/admin/lockedcarts/carts/inspect/{cart.pk}/" in message
     assert "Content-Type: text/html" in message
     assert "To: shop-admin@example.com, ops@example.com" in message
-    run = DigestRun.objects.get()
+    run = DailyNotificationRun.objects.get()
     assert run.recipients == 2
     assert f"from schedule [{DAILY_NOTIFICATION}]" in log
     assert Success.objects.filter(group=DAILY_NOTIFICATION).count() == 1

@@ -16,7 +16,7 @@ from wagtail_lockedcarts.background.schedules import (
     SCHEDULE_NAMES,
     ensure_schedules,
 )
-from wagtail_lockedcarts.models import CartStatus, DigestRun
+from wagtail_lockedcarts.models import CartStatus, DailyNotificationRun
 
 
 def rows():
@@ -116,7 +116,7 @@ def test_scheduler_runs_the_daily_notification_and_moves_it_an_hour_on(notify_se
     scheduler()
 
     assert len(mail.outbox) == 1
-    assert DigestRun.objects.get().sent_at is not None
+    assert DailyNotificationRun.objects.get().sent_at is not None
     daily = Schedule.objects.get(name=DAILY_NOTIFICATION)
     assert timezone.now() < daily.next_run <= timezone.now() + timedelta(hours=1)
     assert Success.objects.filter(group=DAILY_NOTIFICATION).count() == 1

@@ -163,14 +163,14 @@ def test_seed_demo_submitted_order_counts_as_not_confirmed(seeded):
 
 def test_every_daily_email_section_keeps_its_seeded_example_after_the_sweeps_run(seeded):
     """The checkout sweep (which also re-queues lost exports) leaves the e-mail's examples alone."""
-    from wagtail_lockedcarts.background.notifications import build_digest
+    from wagtail_lockedcarts.background.notifications import build_daily_notification
     from wagtail_lockedcarts.background.sweeps import sweep_checkouts
 
     site = Site.objects.get(is_default_site=True)
     later = timezone.now() + timedelta(hours=1)
     sweep_checkouts(later, use_paypal=False)
 
-    counts = build_digest(site, now=later).counts
+    counts = build_daily_notification(site, now=later).counts
     assert counts["locked"] >= 3 and counts["on_hold"] == 1 and counts["not_confirmed"] == 1
     assert Order.objects.get(status=OrderStatus.SUBMITTED).export_attempts == 1
 

@@ -1,7 +1,7 @@
 """System checks for the background-work configuration a site must provide.
 
 The package cannot set ``Q_CLUSTER`` itself (it belongs to the project), but every queued job —
-order exports always, the daily e-mail and the sweep when ``USE_SCHEDULES`` is on — depends on it.
+order exports always, the daily notification and the sweep when ``USE_SCHEDULES`` is on — depends on it.
 """
 
 from django.conf import settings
@@ -22,7 +22,7 @@ def check_q_cluster(app_configs=None, **kwargs):
         return [
             Warning(
                 "Q_CLUSTER is not set, so django-q2 falls back to a Redis broker and queued work "
-                "(order export, daily e-mail, checkout sweep) fails unless Redis is configured.",
+                "(order export, daily notification, checkout sweep) fails unless Redis is configured.",
                 hint=f"Add {RECOMMENDED} to your settings and run `manage.py qcluster`.",
                 id="wagtail_lockedcarts.W001",
             )
@@ -32,7 +32,7 @@ def check_q_cluster(app_configs=None, **kwargs):
         errors.append(
             Warning(
                 "Q_CLUSTER names no broker, so django-q2 falls back to Redis and queued work "
-                "(order export, daily e-mail, checkout sweep) fails.",
+                "(order export, daily notification, checkout sweep) fails.",
                 hint=f'Add "orm": "default" (the database as the queue), e.g. {RECOMMENDED}.',
                 id="wagtail_lockedcarts.W001",
             )
@@ -52,7 +52,7 @@ def check_q_cluster(app_configs=None, **kwargs):
             Warning(
                 "Q_CLUSTER['max_attempts'] is 0 (the default): a task that always fails, such as an "
                 "export to an unreachable system, is re-delivered every `retry` seconds forever.",
-                hint='Set "max_attempts": 3 (failed exports stay listed in the daily e-mail and can be retried from the admin).',
+                hint='Set "max_attempts": 3 (failed exports stay listed in the daily notification and can be retried from the admin).',
                 id="wagtail_lockedcarts.W003",
             )
         )
@@ -137,7 +137,7 @@ def check_paypal_credentials(app_configs=None, **kwargs):
 
 @register(Tags.compatibility)
 def check_email_settings(app_configs=None, **kwargs):
-    """W013 no WAGTAILADMIN_BASE_URL (the daily e-mail's links), W014 the sender is Django's
+    """W013 no WAGTAILADMIN_BASE_URL (the daily notification's links), W014 the sender is Django's
     placeholder ``webmaster@localhost``."""
     from wagtail_lockedcarts import conf
 
@@ -185,3 +185,20 @@ def check_base_template(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_renamed_settings(app_configs=None, **kwargs):
+    """W004 a ``WAGTAIL_LOCKEDCARTS`` key under its old name (still read, but say the new one)."""
+    from wagtail_lockedcarts.conf import RENAMED
+
+    user = getattr(settings, "WAGTAIL_LOCKEDCARTS", {}) or {}
+    return [
+        Warning(
+            f"WAGTAIL_LOCKEDCARTS['{old}'] is now called '{new}'.",
+            hint=f"Rename the key to '{new}'; the old name is still read for now.",
+            id="wagtail_lockedcarts.W004",
+        )
+        for old, new in RENAMED.items()
+        if old in user
+    ]

@@ -18,8 +18,8 @@ DEFAULTS = {
     "USE_SCHEDULES": True,
     "CHECKOUT_SWEEP_MINUTES": 5,
     "SWEEP_BATCH_SIZE": 200,
-    "DIGEST_MAX_ITEMS": 50,
-    "SEND_EMPTY_DIGEST": False,
+    "DAILY_NOTIFICATION_MAX_ITEMS": 50,
+    "SEND_EMPTY_DAILY_NOTIFICATION": False,
     "WEBHOOK_MAX_BYTES": 64 * 1024,
     # "local": verify PayPal's RSA signature here with the certificate from PAYPAL-CERT-URL
     # (fetched once, cached until it expires); "postback": ask PayPal's verify-webhook-signature.
@@ -53,6 +53,13 @@ DEFAULTS = {
     "STOREFRONT_CSS": True,
 }
 
+#: Setting names from before the daily notification had one name. Still read (the new name wins);
+#: ``manage.py check`` warns about them (wagtail_lockedcarts.W004).
+RENAMED = {
+    "DIGEST_MAX_ITEMS": "DAILY_NOTIFICATION_MAX_ITEMS",
+    "SEND_EMPTY_DIGEST": "SEND_EMPTY_DAILY_NOTIFICATION",
+}
+
 PAYPAL_DEFAULTS = {
     "CLIENT_ID": os.environ.get("PAYPAL_CLIENT_ID", ""),
     "CLIENT_SECRET": os.environ.get("PAYPAL_CLIENT_SECRET", ""),
@@ -73,4 +80,8 @@ def get(name):
     user = getattr(django_settings, "WAGTAIL_LOCKEDCARTS", {}) or {}
     if name == "PAYPAL":
         return {**PAYPAL_DEFAULTS, **(user.get("PAYPAL") or {})}
+    if name not in user:
+        for old, new in RENAMED.items():
+            if new == name and old in user:
+                return user[old]
     return user.get(name, DEFAULTS[name])

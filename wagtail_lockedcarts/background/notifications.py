@@ -1,9 +1,9 @@
 """The daily notification e-mail: what needs an admin's attention on one site, once a local day.
 
 **When.** The hourly task (see :mod:`wagtail_lockedcarts.background.schedules`) calls
-:func:`send_due_digests`: for every site whose *Email System Messages* setting is on and whose
-``digest_hour`` has come in the site's local day (``settings.TIME_ZONE``), it sends that day's
-e-mail unless a :class:`~wagtail_lockedcarts.models.DigestRun` for ``(site, date)`` exists.
+:func:`send_due_daily_notifications`: for every site whose *Email System Messages* setting is on and whose
+``notification_hour`` has come in the site's local day (``settings.TIME_ZONE``), it sends that day's
+e-mail unless a :class:`~wagtail_lockedcarts.models.DailyNotificationRun` for ``(site, date)`` exists.
 
 **Once.** The ``(site, date)`` row is claimed *before* sending, in its own transaction; the unique
 constraint makes exactly one of several clusters, retries or threads win. If sending fails the
@@ -17,7 +17,7 @@ state (everything still locked or on hold), so the missed days' e-mails would re
 with older numbers. Missed dates are never claimed; ``lockedcarts_send_digest --date`` can still
 send one by hand.
 
-**Nothing to report.** No e-mail (``SEND_EMPTY_DIGEST`` changes that); the day is still claimed
+**Nothing to report.** No e-mail (``SEND_EMPTY_DAILY_NOTIFICATION`` changes that); the day is still claimed
 (``recipients == 0``) so the check is made once, at the site's hour, like the e-mail would be.
 
 **To whom.** ``LockedCartSettings.recipient_list``; when empty, the e-mail addresses of the active
@@ -25,7 +25,7 @@ superusers — the people who can act on every cart — so switching the setting
 start receiving it.
 
 **Cost.** A fixed number of queries per site whatever the list sizes: two aggregates for the
-counts, one query per list (capped at ``DIGEST_MAX_ITEMS`` with "and N more").
+counts, one query per list (capped at ``DAILY_NOTIFICATION_MAX_ITEMS`` with "and N more").
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.models import (
     Cart,
     CartStatus,
-    DigestRun,
+    DailyNotificationRun,
     LockedCartSettings,
     Order,
     OrderStatus,
@@ -68,7 +68,7 @@ TEMPLATE_TEXT = "wagtail_lockedcarts/emails/daily_notification.txt"
 TEMPLATE_HTML = "wagtail_lockedcarts/emails/daily_notification.html"
 
 
-class DigestStatus:
+class DeliveryStatus:
     SENT = "sent"
     EMPTY = "empty"  # nothing to report: day claimed, no e-mail
     DISABLED = "disabled"  # Email System Messages is off
@@ -79,7 +79,7 @@ class DigestStatus:
     DRY_RUN = "dry_run"
 
 
-class DigestDeliveryError(Exception):
+class DeliveryError(Exception):
     """Raised by the task when a site's e-mail could not be sent (so django-q2 retries it)."""
 
 
@@ -88,7 +88,7 @@ class DigestDeliveryError(Exception):
 
 
 @dataclass
-class DigestItem:
+class NotificationItem:
     label: str
     url: str
     age: str
@@ -98,7 +98,7 @@ class DigestItem:
 
 
 @dataclass
-class DigestSection:
+class NotificationSection:
     key: str
     title: str
     count: int
@@ -112,7 +112,7 @@ class DigestSection:
 
 
 @dataclass
-class Digest:
+class DailyNotification:
     site: Site
     date: date_type
     generated_at: object
@@ -135,12 +135,12 @@ class Digest:
 
 
 @dataclass
-class DigestResult:
+class DeliveryResult:
     site: Site
     date: date_type
     status: str
     recipients: list = field(default_factory=list)
-    digest: Digest | None = None
+    notification: DailyNotification | None = None
     error: str = ""
 
 
@@ -153,21 +153,21 @@ def _age(since, now):
     return timesince(since, now, depth=2) if since else ""
 
 
-def build_digest(site, now=None, date=None, site_settings=None):
+def build_daily_notification(site, now=None, date=None, site_settings=None):
     """Collect what needs attention on ``site`` right now (fixed number of queries).
 
     Labels are made in ``settings.LANGUAGE_CODE`` whatever language the caller has active
     (a worker, a cron job and an admin's request must produce the same e-mail).
     """
     with translation.override(settings.LANGUAGE_CODE):
-        return _build_digest(site, now, date, site_settings)
+        return _build_daily_notification(site, now, date, site_settings)
 
 
-def _build_digest(site, now, date, site_settings):
+def _build_daily_notification(site, now, date, site_settings):
     now = now or timezone.now()
     date = date or local_now(now).date()
     site_settings = site_settings or LockedCartSettings.for_site(site)
-    limit = max(0, int(conf.get("DIGEST_MAX_ITEMS")))
+    limit = max(0, int(conf.get("DAILY_NOTIFICATION_MAX_ITEMS")))
 
     # The status filters let the (site, status) index skip the ordered/open majority.
     carts = Cart.objects.filter(of_site(site), status__in=[CartStatus.LOCKED, CartStatus.AWAITING_PAYMENT])
@@ -189,7 +189,7 @@ def _build_digest(site, now, date, site_settings):
         # Frozen carts carry their checkout amount: no join over the lines is needed.
         rows = queryset.select_related("user").order_by(since_field, "pk")[:limit]
         return [
-            DigestItem(
+            NotificationItem(
                 label=str(cart),
                 url=display.cart_url("inspect", cart, absolute=True),
                 age=_age(getattr(cart, since_field), now),
@@ -205,7 +205,7 @@ def _build_digest(site, now, date, site_settings):
             return []
         rows = queryset.order_by(since_field, "pk")[:limit]
         return [
-            DigestItem(
+            NotificationItem(
                 label=" – ".join(part for part in (str(order), order.customer_name) if part),
                 url=display.order_url("inspect", order, absolute=True),
                 age=_age(getattr(order, since_field), now),
@@ -219,7 +219,7 @@ def _build_digest(site, now, date, site_settings):
     on_hold, unconfirmed = order_counts["on_hold"], order_counts["unconfirmed"]
     carts_list = display.cart_list_url(absolute=True)
     sections = [
-        DigestSection(
+        NotificationSection(
             key="locked",
             title=_("Locked carts"),
             count=locked,
@@ -227,7 +227,7 @@ def _build_digest(site, now, date, site_settings):
             list_url=display.locked_carts_url(absolute=True),
             summary=ngettext("%(count)s locked cart", "%(count)s locked carts", locked) % {"count": locked},
         ),
-        DigestSection(
+        NotificationSection(
             key="stale",
             title=_("Checkouts without an answer from PayPal"),
             count=stale,
@@ -236,7 +236,7 @@ def _build_digest(site, now, date, site_settings):
             summary=ngettext("%(count)s checkout without an answer", "%(count)s checkouts without an answer", stale)
             % {"count": stale},
         ),
-        DigestSection(
+        NotificationSection(
             key="on_hold",
             title=_("Orders on hold"),
             count=on_hold,
@@ -244,7 +244,7 @@ def _build_digest(site, now, date, site_settings):
             list_url=display.order_list_url("on_hold", absolute=True),
             summary=ngettext("%(count)s order on hold", "%(count)s orders on hold", on_hold) % {"count": on_hold},
         ),
-        DigestSection(
+        NotificationSection(
             key="not_confirmed",
             title=_("Orders submitted but not confirmed"),
             count=unconfirmed,
@@ -254,30 +254,31 @@ def _build_digest(site, now, date, site_settings):
             % {"count": unconfirmed},
         ),
     ]
-    return Digest(site=site, date=date, generated_at=now, sections=sections)
+    return DailyNotification(site=site, date=date, generated_at=now, sections=sections)
 
 
-def render_digest(digest, site_settings=None):
-    """Fill ``digest.subject``, ``.text`` and ``.html`` from the overridable templates."""
+def render_daily_notification(notification, site_settings=None):
+    """Fill ``notification.subject``, ``.text`` and ``.html`` from the overridable templates."""
     with translation.override(settings.LANGUAGE_CODE):
-        summary = ", ".join(str(section.summary) for section in digest.sections if section.count)
+        summary = ", ".join(str(section.summary) for section in notification.sections if section.count)
         context = {
-            "digest": digest,
-            "site": digest.site,
-            "site_name": digest.site.site_name or digest.site.hostname,
-            "sections": digest.sections,
+            "notification": notification,
+            "digest": notification,  # what site templates written before the rename call it
+            "site": notification.site,
+            "site_name": notification.site.site_name or notification.site.hostname,
+            "sections": notification.sections,
             "summary": summary,
-            "date": date_format(digest.date, "DATE_FORMAT"),
-            "generated_at": local_now(digest.generated_at),
+            "date": date_format(notification.date, "DATE_FORMAT"),
+            "generated_at": local_now(notification.generated_at),
             "admin_url": display.admin_home_url(absolute=True),
-            "settings_url": display.settings_url(digest.site, absolute=True),
+            "settings_url": display.settings_url(notification.site, absolute=True),
             "site_settings": site_settings,
         }
         subject = render_to_string(TEMPLATE_SUBJECT, context)
-        digest.subject = " ".join(subject.split())
-        digest.text = render_to_string(TEMPLATE_TEXT, context)
-        digest.html = render_to_string(TEMPLATE_HTML, context)
-    return digest
+        notification.subject = " ".join(subject.split())
+        notification.text = render_to_string(TEMPLATE_TEXT, context)
+        notification.html = render_to_string(TEMPLATE_HTML, context)
+    return notification
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,7 +305,7 @@ def _claim(site, date):
     """Insert the ``(site, date)`` row in its own transaction; None when someone else has it."""
     try:
         with transaction.atomic():
-            return DigestRun.objects.create(site=site, date=date)
+            return DailyNotificationRun.objects.create(site=site, date=date)
     except IntegrityError:
         return None
 
@@ -313,11 +314,11 @@ def _is_due(site_settings, date, now):
     local = local_now(now)
     if date < local.date():
         return True
-    return date == local.date() and local.hour >= site_settings.digest_hour
+    return date == local.date() and local.hour >= site_settings.notification_hour
 
 
-def send_digest(site, *, now=None, date=None, force=False, dry_run=False, connection=None):
-    """Send one site's daily e-mail for ``date`` (default: today, local) if it is due and unclaimed.
+def send_daily_notification(site, *, now=None, date=None, force=False, dry_run=False, connection=None):
+    """Send one site's daily notification for ``date`` (default: today, local) if it is due and unclaimed.
 
     ``force`` sends even before the hour, when already sent and when there is nothing to report
     (operators testing their mail setup); the site's *Email System Messages* switch still
@@ -328,53 +329,53 @@ def send_digest(site, *, now=None, date=None, force=False, dry_run=False, connec
     date = date or local_now(now).date()
     site_settings = LockedCartSettings.for_site(site)
     if dry_run:
-        digest = render_digest(build_digest(site, now, date, site_settings), site_settings)
-        return DigestResult(site, date, DigestStatus.DRY_RUN, recipients_for(site_settings), digest)
+        notification = render_daily_notification(build_daily_notification(site, now, date, site_settings), site_settings)
+        return DeliveryResult(site, date, DeliveryStatus.DRY_RUN, recipients_for(site_settings), notification)
     if not site_settings.email_system_messages:
-        return DigestResult(site, date, DigestStatus.DISABLED)
+        return DeliveryResult(site, date, DeliveryStatus.DISABLED)
     if not force:
         if not _is_due(site_settings, date, now):
-            return DigestResult(site, date, DigestStatus.NOT_DUE)
-        if DigestRun.objects.filter(site=site, date=date).exists():
-            return DigestResult(site, date, DigestStatus.ALREADY_CLAIMED)
+            return DeliveryResult(site, date, DeliveryStatus.NOT_DUE)
+        if DailyNotificationRun.objects.filter(site=site, date=date).exists():
+            return DeliveryResult(site, date, DeliveryStatus.ALREADY_CLAIMED)
     recipients = recipients_for(site_settings)
     if not recipients:
         logger.warning(
             "Daily notification for site %s not sent: no recipients and no active superuser with an e-mail address.",
             site,
         )
-        return DigestResult(site, date, DigestStatus.NO_RECIPIENTS)
+        return DeliveryResult(site, date, DeliveryStatus.NO_RECIPIENTS)
 
     claim = _claim(site, date)
     if claim is None and not force:
-        return DigestResult(site, date, DigestStatus.ALREADY_CLAIMED)
+        return DeliveryResult(site, date, DeliveryStatus.ALREADY_CLAIMED)
     try:
-        digest = build_digest(site, now, date, site_settings)
-        if digest.is_empty and not (force or conf.get("SEND_EMPTY_DIGEST")):
-            DigestRun.objects.filter(pk=claim.pk).update(sent_at=timezone.now(), recipients=0)
-            return DigestResult(site, date, DigestStatus.EMPTY, digest=digest)
-        render_digest(digest, site_settings)
+        notification = build_daily_notification(site, now, date, site_settings)
+        if notification.is_empty and not (force or conf.get("SEND_EMPTY_DAILY_NOTIFICATION")):
+            DailyNotificationRun.objects.filter(pk=claim.pk).update(sent_at=timezone.now(), recipients=0)
+            return DeliveryResult(site, date, DeliveryStatus.EMPTY, notification=notification)
+        render_daily_notification(notification, site_settings)
         message = EmailMultiAlternatives(
-            subject=digest.subject,
-            body=digest.text,
+            subject=notification.subject,
+            body=notification.text,
             from_email=conf.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL,
             to=recipients,
             headers={"Auto-Submitted": "auto-generated"},
             connection=connection,
         )
-        message.attach_alternative(digest.html, "text/html")
+        message.attach_alternative(notification.html, "text/html")
         message.send(fail_silently=False)
     except Exception as error:
         if claim is not None:
-            DigestRun.objects.filter(pk=claim.pk).delete()
+            DailyNotificationRun.objects.filter(pk=claim.pk).delete()
         logger.exception("Daily notification for site %s (%s) could not be sent", site, date)
-        return DigestResult(site, date, DigestStatus.FAILED, recipients, error=f"{type(error).__name__}: {error}")
-    DigestRun.objects.filter(site=site, date=date).update(sent_at=timezone.now(), recipients=len(recipients))
-    return DigestResult(site, date, DigestStatus.SENT, recipients, digest)
+        return DeliveryResult(site, date, DeliveryStatus.FAILED, recipients, error=f"{type(error).__name__}: {error}")
+    DailyNotificationRun.objects.filter(site=site, date=date).update(sent_at=timezone.now(), recipients=len(recipients))
+    return DeliveryResult(site, date, DeliveryStatus.SENT, recipients, notification)
 
 
-def send_due_digests(now=None, sites=None):
-    """Send every due, unclaimed daily e-mail (one per site); returns a list of results."""
+def send_due_daily_notifications(now=None, sites=None):
+    """Send every due, unclaimed daily notification (one per site); returns a list of results."""
     now = now or timezone.now()
     sites = Site.objects.order_by("pk") if sites is None else sites
-    return [send_digest(site, now=now) for site in sites]
+    return [send_daily_notification(site, now=now) for site in sites]

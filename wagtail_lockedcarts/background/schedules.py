@@ -9,9 +9,9 @@ removes duplicates (keeping the lowest pk) and then ``update_or_create``\\ s on 
 Two schedules:
 
 ``wagtail_lockedcarts.daily_notification`` — **hourly**, not daily. Each site picks its own hour
-(``LockedCartSettings.digest_hour``, local time), so one daily schedule could only serve one hour.
+(``LockedCartSettings.notification_hour``, local time), so one daily schedule could only serve one hour.
 The hourly task sends for every site whose hour has come today and whose ``(site, date)``
-:class:`~wagtail_lockedcarts.models.DigestRun` is not claimed yet. That also makes it robust: a
+:class:`~wagtail_lockedcarts.models.DailyNotificationRun` is not claimed yet. That also makes it robust: a
 cluster that was down at 08:00 sends at the next hour it is up, and a failed send is retried an
 hour later, while the claim keeps it to one e-mail per site per local day.
 

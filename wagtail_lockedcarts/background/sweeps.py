@@ -18,7 +18,7 @@ The sweep also re-queues exports that were never attempted: an order is ``submit
 same transaction that queues its export with ``on_commit``, and a process that dies between the
 commit and the enqueue leaves an order nobody will export. Orders whose export *failed* are not
 touched here (django-q2's ``retry``/``max_attempts`` and the admin's *Retry export* handle
-them, and the daily e-mail lists them as not confirmed).
+them, and the daily notification lists them as not confirmed).
 """
 
 from __future__ import annotations

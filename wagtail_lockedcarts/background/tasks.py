@@ -31,24 +31,22 @@ def connect_signals():
 
 
 def daily_notification(**kwargs):
-    """Hourly: send each site's daily e-mail once its hour has come (see notifications).
+    """Hourly: send each site's daily notification once its hour has come (see notifications).
 
     Raises when a site's e-mail could not be sent, after trying every site: django-q2 records the
     failure and the ORM broker re-delivers the task after ``retry``; sites already sent are
     skipped by their claim. ``kwargs`` absorbs django-q2 options such as ``intended_date``.
     """
     from wagtail_lockedcarts.background.notifications import (
-        DigestDeliveryError,
-        DigestStatus,
-        send_due_digests,
+        DeliveryError,
+        DeliveryStatus,
+        send_due_daily_notifications,
     )
 
-    results = send_due_digests()
-    failed = [result for result in results if result.status == DigestStatus.FAILED]
+    results = send_due_daily_notifications()
+    failed = [result for result in results if result.status == DeliveryStatus.FAILED]
     if failed:
-        raise DigestDeliveryError(
-            "; ".join(f"site {result.site.pk} ({result.date}): {result.error}" for result in failed)
-        )
+        raise DeliveryError("; ".join(f"site {result.site.pk} ({result.date}): {result.error}" for result in failed))
     return {f"{result.site.pk}:{result.date}": result.status for result in results}
 
 

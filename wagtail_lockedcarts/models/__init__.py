@@ -8,7 +8,7 @@ from wagtail_lockedcarts.models.carts import (
     LockReason,
     stale_condition,
 )
-from wagtail_lockedcarts.models.notifications import DigestRun
+from wagtail_lockedcarts.models.notifications import DailyNotificationRun
 from wagtail_lockedcarts.models.orders import Order, OrderLine, OrderQuerySet, OrderStatus, not_confirmed_condition
 from wagtail_lockedcarts.models.payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
 from wagtail_lockedcarts.models.settings import LockedCartSettings, PendingPaymentPolicy
@@ -33,7 +33,7 @@ __all__ = [
     "PaymentAttemptStatus",
     "WebhookEvent",
     "WebhookTransmission",
-    "DigestRun",
+    "DailyNotificationRun",
     "LockedCartSettings",
     "PendingPaymentPolicy",
     "of_site",

@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class DigestRun(models.Model):
+class DailyNotificationRun(models.Model):
     """A claim that one site's daily notification for one local date is being or was sent."""
 
     site = models.ForeignKey("wagtailcore.Site", on_delete=models.CASCADE, related_name="+")
@@ -14,7 +14,7 @@ class DigestRun(models.Model):
     class Meta:
         verbose_name = _("daily notification")
         verbose_name_plural = _("daily notifications")
-        constraints = [models.UniqueConstraint(fields=["site", "date"], name="lockedcarts_digest_once")]
+        constraints = [models.UniqueConstraint(fields=["site", "date"], name="lockedcarts_daily_notification_once")]
 
     def __str__(self):
         return f"{self.site_id} {self.date}"

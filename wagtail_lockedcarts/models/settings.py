@@ -34,7 +34,7 @@ class LockedCartSettings(BaseSiteSetting):
     email_system_messages = models.BooleanField(
         _("Email System Messages"),
         default=False,
-        help_text=_("Send a daily e-mail listing locked carts and orders that need attention."),
+        help_text=_("Send a daily notification e-mail listing locked carts and orders that need attention."),
     )
     email_recipients = models.TextField(
         _("recipients"),
@@ -42,8 +42,8 @@ class LockedCartSettings(BaseSiteSetting):
         validators=[validate_recipients],
         help_text=_("E-mail addresses, separated by commas or new lines. Empty: the site's superusers."),
     )
-    digest_hour = models.PositiveSmallIntegerField(
-        _("hour of the daily e-mail"),
+    notification_hour = models.PositiveSmallIntegerField(
+        _("hour of the daily notification"),
         default=8,
         validators=[MaxValueValidator(23)],
         help_text=_("Local time (the site's TIME_ZONE), 0–23."),
@@ -76,7 +76,7 @@ class LockedCartSettings(BaseSiteSetting):
                 [
                     FieldPanel("email_system_messages"),
                     FieldPanel("email_recipients"),
-                    FieldPanel("digest_hour"),
+                    FieldPanel("notification_hour"),
                 ],
                 heading=_("Emails"),
             ),

@@ -5,7 +5,7 @@ from datetime import date as date_type
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
 
-from wagtail_lockedcarts.background.notifications import DigestStatus, send_digest
+from wagtail_lockedcarts.background.notifications import DeliveryStatus, send_daily_notification
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         day = self._date(date)
         failed = False
         for one in sites:
-            result = send_digest(one, date=day, force=force, dry_run=dry_run)
+            result = send_daily_notification(one, date=day, force=force, dry_run=dry_run)
             if dry_run:
                 digest = result.digest
                 self.stdout.write(f"To: {', '.join(result.recipients) or '(nobody)'}")
@@ -39,9 +39,9 @@ class Command(BaseCommand):
                 self.stdout.write(digest.text)
                 continue
             label = f"{one.hostname} (site {one.pk}), {result.date}: {result.status}"
-            if result.status == DigestStatus.SENT:
+            if result.status == DeliveryStatus.SENT:
                 self.stdout.write(self.style.SUCCESS(f"{label} to {', '.join(result.recipients)}"))
-            elif result.status == DigestStatus.FAILED:
+            elif result.status == DeliveryStatus.FAILED:
                 failed = True
                 self.stderr.write(self.style.ERROR(f"{label}: {result.error}"))
             else:

@@ -33,10 +33,10 @@ class Command(BaseCommand):
         for one in sites:
             result = send_daily_notification(one, date=day, force=force, dry_run=dry_run)
             if dry_run:
-                digest = result.digest
+                notification = result.notification
                 self.stdout.write(f"To: {', '.join(result.recipients) or '(nobody)'}")
-                self.stdout.write(f"Subject: {digest.subject}\n")
-                self.stdout.write(digest.text)
+                self.stdout.write(f"Subject: {notification.subject}\n")
+                self.stdout.write(notification.text)
                 continue
             label = f"{one.hostname} (site {one.pk}), {result.date}: {result.status}"
             if result.status == DeliveryStatus.SENT:

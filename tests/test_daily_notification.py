@@ -35,12 +35,12 @@ def html_of(message):
 def test_the_sender_is_the_sites_default_from_email_or_the_packages_own(notify_settings, make_cart, settings):
     make_cart(status=CartStatus.LOCKED)
     settings.DEFAULT_FROM_EMAIL = "shop@example.com"
-    send_due_digests()
+    send_due_daily_notifications()
     assert mail.outbox[-1].from_email == "shop@example.com"
 
-    DigestRun.objects.all().delete()
+    DailyNotificationRun.objects.all().delete()
     settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "FROM_EMAIL": "Shop alerts <alerts@example.com>"}
-    send_due_digests()
+    send_due_daily_notifications()
     assert mail.outbox[-1].from_email == "Shop alerts <alerts@example.com>"
 
 

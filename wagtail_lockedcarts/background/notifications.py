@@ -329,7 +329,9 @@ def send_daily_notification(site, *, now=None, date=None, force=False, dry_run=F
     date = date or local_now(now).date()
     site_settings = LockedCartSettings.for_site(site)
     if dry_run:
-        notification = render_daily_notification(build_daily_notification(site, now, date, site_settings), site_settings)
+        notification = render_daily_notification(
+            build_daily_notification(site, now, date, site_settings), site_settings
+        )
         return DeliveryResult(site, date, DeliveryStatus.DRY_RUN, recipients_for(site_settings), notification)
     if not site_settings.email_system_messages:
         return DeliveryResult(site, date, DeliveryStatus.DISABLED)

@@ -270,3 +270,44 @@ def test_the_approval_page_offers_exactly_the_six_choices(paypal_sandbox, shop, 
         "Cancel and return",
         "Pay and close the window (never return)",
     ]
+
+
+def test_the_return_url_of_an_ordered_cart_is_refused_to_anyone_else(paypal_sandbox, shop, cart_settings):
+    """A PayPal token is no secret (it is in URLs, logs, referrers): holding the token of another
+    shopper's *ordered* cart shows nothing of their order."""
+    victim = paypal_sandbox.shopper_at_paypal(shop)
+    assert paypal_sandbox.pay(victim, "Pay").status_code == 200
+    victim_cart = victim.cart()
+    order = Order.objects.get(cart=victim_cart)
+    assert victim_cart.status == CartStatus.ORDERED
+    intruder = paypal_sandbox.shopper_at_paypal(shop, [(1, 1)])
+    token = victim_cart.paypal_order_id
+
+    for visitor in (intruder, paypal_sandbox.shopper()):
+        for view in ("paypal_return", "paypal_cancel"):
+            page = visitor.get(reverse(f"wagtail_lockedcarts:{view}") + f"?token={token}&PayerID=X")
+            assert page.status_code == 403, view
+            assert f'data-order="{order.pk}"' not in page.text
+            assert "buyer@example.com" not in page.text
+
+    mine = victim.get(reverse("wagtail_lockedcarts:paypal_return") + f"?token={token}&PayerID=X")
+    assert mine.status_code == 200 and f'data-order="{order.pk}"' in mine.text
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_cancelling_after_approving_in_another_tab_completes_the_payment(paypal_sandbox, shop, cart_settings, method):
+    """The shopper approved on PayPal in one tab and then cancelled in another: PayPal has their
+    approval, so the payment goes on rather than the cart reopening under an approved order."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(shopper, "Pay", follow=False)
+    token = shopper.cart().paypal_order_id
+
+    if method == "GET":
+        page = shopper.get(reverse("wagtail_lockedcarts:paypal_cancel") + f"?token={token}")
+    else:
+        page = shopper.post(reverse("wagtail_lockedcarts:paypal_cancel"), {"token": token})
+
+    cart = shopper.cart()
+    assert cart.status == CartStatus.ORDERED
+    assert paypal_sandbox.order(token).capture_status == "COMPLETED"
+    assert page.status_code == 200 and f'data-order="{Order.objects.get(cart=cart).pk}"' in page.text

@@ -4,10 +4,11 @@ import threading
 import time
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
+from django.utils import timezone
 
 from wagtail_lockedcarts import lifecycle
-from wagtail_lockedcarts.exceptions import InvalidTransition
+from wagtail_lockedcarts.exceptions import CartNotEditable, InvalidTransition
 from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
 from wagtail_lockedcarts.models import Cart, CartStatus, Order
 
@@ -131,3 +132,92 @@ def test_edit_racing_checkout_never_changes_the_frozen_amount(postgres, make_car
     cart.refresh_from_db()
     assert cart.status == CartStatus.AWAITING_PAYMENT
     assert cart.amount == cart.compute_total()
+
+
+class PauseAfter:
+    """A database execute-wrapper that holds a thread right after its first query matching
+    ``fragment`` until ``release`` is set (or ``timeout`` passes): it forces the interleaving a
+    race test is about, instead of hoping the scheduler produces it."""
+
+    def __init__(self, fragment, release, timeout=3.0, reached=None):
+        self.fragment, self.release, self.timeout, self.reached = fragment, release, timeout, reached
+        self.done = False
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not self.done and self.fragment in sql:
+            self.done = True
+            if self.reached is not None:
+                self.reached.set()
+            self.release.wait(self.timeout)
+        return result
+
+
+def test_a_line_added_while_checkout_freezes_the_amount_waits_for_it_every_time(postgres, make_cart, shop):
+    """Checkout has read the cart and summed its lines; an edit arrives before it writes. The row
+    lock makes the edit wait and then fail (the cart is frozen), so the amount PayPal is asked for
+    is always the sum of the lines. The pause makes this interleaving happen on every run."""
+    cart = make_cart(lines=[(0, 1)])
+    summed, edited = threading.Event(), threading.Event()
+
+    def checkout():
+        with connection.execute_wrapper(PauseAfter('FROM "wagtail_lockedcarts_cartline"', edited, reached=summed)):
+            return lifecycle.begin_checkout(cart.pk)
+
+    def edit():
+        assert summed.wait(10), "checkout never read the lines"
+        try:
+            return lifecycle.add_line(cart.pk, shop[1].cart_key, 1)
+        except CartNotEditable as refused:
+            return refused
+        finally:
+            edited.set()
+
+    results, errors = race(checkout, edit)
+
+    assert not errors
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.AWAITING_PAYMENT
+    assert cart.amount == cart.compute_total() == results[0].amount
+    assert isinstance(results[1], CartNotEditable)
+    assert list(cart.lines.values_list("quantity", flat=True)) == [1]
+
+
+def test_two_runs_past_the_already_sent_check_still_send_the_daily_email_once(postgres, notify_settings, make_cart):
+    """Both runs have looked and seen no claim for today; only the unique ``(site, date)`` insert
+    decides who sends. The pause holds each run after its first look until both have looked."""
+    from django.core import mail
+
+    from wagtail_lockedcarts.background.notifications import DigestStatus, send_digest
+    from wagtail_lockedcarts.models import DigestRun
+
+    make_cart(status=CartStatus.LOCKED)
+    site = notify_settings.site
+    now = timezone.now()
+    mail.outbox.clear()
+    looked = threading.Barrier(2)
+
+    class BothLook:
+        def __init__(self):
+            self.done = False
+
+        def __call__(self, execute, sql, params, many, context):
+            result = execute(sql, params, many, context)
+            if not self.done and 'FROM "wagtail_lockedcarts_digestrun"' in sql:
+                self.done = True
+                try:
+                    looked.wait(3)
+                except threading.BrokenBarrierError:
+                    pass
+            return result
+
+    def run():
+        with connection.execute_wrapper(BothLook()):
+            return send_digest(site, now=now).status
+
+    results, errors = race(run, run)
+
+    assert not errors
+    assert sorted(results) == sorted([DigestStatus.SENT, DigestStatus.ALREADY_CLAIMED])
+    assert len(mail.outbox) == 1
+    assert DigestRun.objects.filter(site=site).count() == 1

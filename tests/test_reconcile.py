@@ -2,12 +2,15 @@
 is lost; a later reconcile finishes the job. It is idempotent, and safe to run concurrently."""
 
 import threading
+import uuid
 
 import pytest
 from django.db import connections
 from wagtail.models import ModelLogEntry
 
-from wagtail_lockedcarts.models import CartStatus, Order
+from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.models import CartStatus, LockReason, Order
+from wagtail_lockedcarts.paypal.client import PayPalClient
 from wagtail_lockedcarts.paypal.reconcile import check_paypal_now, reconcile_cart, reconcile_paypal_order
 
 
@@ -155,3 +158,50 @@ def test_concurrent_reconciles_capture_once_and_make_one_order(postgres, paypal_
     assert sum(report.changed for report in reports) == 1
     assert Order.objects.filter(cart=cart).count() == 1
     assert paypal_sandbox.webhooks(event_type="PAYMENT.CAPTURE.COMPLETED").__len__() == 1
+
+
+def test_an_approved_order_of_a_checkout_the_cart_has_left_is_never_captured(paypal_sandbox, shop, cart_settings):
+    """The shopper approved, an admin unlocked the cart, the shopper checked out again: the late
+    news about the first PayPal order must not take that money for the cart's new checkout."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(shopper, "Pay", follow=False)
+    cart = shopper.cart()
+    first = cart.paypal_order_id
+    lifecycle.lock_cart(cart, LockReason.NO_RETURN)
+    lifecycle.unlock_cart(cart)
+    assert shopper.checkout().status_code == 302
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.AWAITING_PAYMENT and cart.paypal_order_id != first
+    current = cart.paypal_order_id
+
+    report = reconcile_paypal_order(first)
+
+    assert paypal_sandbox.order(first).capture_id == ""
+    assert paypal_sandbox.order(first).status == "APPROVED"
+    cart.refresh_from_db()
+    assert (cart.status, cart.paypal_order_id) == (CartStatus.AWAITING_PAYMENT, current)
+    assert not report.changed and not Order.objects.exists()
+
+
+class CapturedByOthersMeanwhile(PayPalClient):
+    """A client whose order look-up is followed, before it can capture, by a capture made
+    elsewhere with another request id (PayPal's dashboard, an older deployment)."""
+
+    def get_order(self, order_id):
+        order = super().get_order(order_id)
+        if order.get("status") == "APPROVED" and not getattr(self, "interfered", False):
+            self.interfered = True
+            PayPalClient().capture_order(order_id, str(uuid.uuid4()))
+        return order
+
+
+def test_an_order_captured_elsewhere_meanwhile_is_ordered_not_declined(paypal_sandbox, returned_shopper):
+    cart = returned_shopper.cart()
+
+    report = reconcile_paypal_order(cart.paypal_order_id, client=CapturedByOthersMeanwhile())
+
+    cart.refresh_from_db()
+    assert report.capture_status == "COMPLETED" and report.changed
+    assert cart.status == CartStatus.ORDERED
+    order = Order.objects.get(cart=cart)
+    assert order.paypal_capture_id == paypal_sandbox.order(cart.paypal_order_id).capture_id

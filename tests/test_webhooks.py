@@ -1,8 +1,11 @@
 """The webhook listener: only genuine, new events cause a reconcile; everything else changes nothing."""
 
 import json
+import socket
+from urllib.parse import urlparse
 
 import pytest
+from django.core.signals import request_started
 from django.urls import reverse
 
 from wagtail_lockedcarts import conf
@@ -169,3 +172,48 @@ def test_the_webhook_url_needs_no_csrf_token_but_only_accepts_post(paypal_sandbo
 
     assert shopper.get(url).status_code == 405
     assert paypal_sandbox.deliver_webhooks()[0] == ("CHECKOUT.ORDER.APPROVED", 200)
+
+
+def test_a_declared_oversized_body_is_answered_413_without_waiting_for_it(paypal_sandbox):
+    """A sender that announces more than the limit gets 413 at once: the listener never starts
+    reading (or waiting for) a body it would refuse anyway."""
+    url = urlparse(paypal_sandbox.base_url)
+    declared = conf.get("WEBHOOK_MAX_BYTES") + 1
+    request = (
+        f"POST {reverse('wagtail_lockedcarts:paypal_webhook')} HTTP/1.1\r\n"
+        f"Host: {url.netloc}\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n{{"
+    ).encode()
+    with socket.create_connection((url.hostname, url.port), timeout=20) as connection:
+        connection.sendall(request)  # one byte of the body, and then nothing
+        status_line = connection.makefile("rb").readline()
+    assert status_line.split()[1] == b"413"
+    assert not WebhookEvent.objects.exists()
+
+
+def order_api_calls(paths):
+    return [path for path in paths if "/paypal-sandbox/v2/checkout/orders/" in path]
+
+
+def test_a_redelivered_event_is_not_processed_again(paypal_sandbox, approved):
+    """PayPal re-delivers an event it thinks we missed; once processed, it costs no PayPal call."""
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+    seen = []
+
+    def record(sender, environ, **kwargs):
+        seen.append(environ.get("PATH_INFO", ""))
+
+    request_started.connect(record)
+    try:
+        assert paypal_sandbox.post_webhook(body, headers).status_code == 200
+        assert order_api_calls(seen), "the first delivery asks PayPal about the order"
+        assert shopper.cart().status == CartStatus.ORDERED
+        seen.clear()
+
+        statuses = [paypal_sandbox.post_webhook(body, headers).status_code for _ in range(3)]
+    finally:
+        request_started.disconnect(record)
+
+    assert statuses == [200] * 3
+    assert order_api_calls(seen) == []
+    assert WebhookEvent.objects.filter(event_id=webhook.event_id).count() == 1

@@ -213,12 +213,12 @@ def test_lock_reasons_and_statuses_in_german():
 
 
 def test_admin_menu_and_actions_in_german():
-    from wagtail_lockedcarts.admin.display import CART_ACTIONS
+    from wagtail_lockedcarts.admin.display import CART_ADMIN_ACTIONS
     from wagtail_lockedcarts.models import Cart
 
     with translation.override("de"):
         assert str(Cart.snippet_viewset.menu_label) == "Warenkorbverwaltung"
-        assert [str(action.label) for action in CART_ACTIONS] == [
+        assert [str(action.label) for action in CART_ADMIN_ACTIONS] == [
             "Bestellung bestätigen",
             "Warenkorb entsperren",
             "Jetzt bei PayPal prüfen",

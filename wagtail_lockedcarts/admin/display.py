@@ -254,7 +254,7 @@ def _check_paypal_now(cart, user):
     return lifecycle.Outcome(report.cart or cart, True, message=report.summary or _("Checked with PayPal."))
 
 
-CART_ACTIONS = (
+CART_ADMIN_ACTIONS = (
     AdminAction(
         name="confirm",
         url_name="confirm_cart",
@@ -320,7 +320,7 @@ CART_ACTIONS = (
     ),
 )
 
-ORDER_ACTIONS = (
+ORDER_ADMIN_ACTIONS = (
     AdminAction(
         name="release",
         url_name="release_order",
@@ -355,7 +355,7 @@ ORDER_ACTIONS = (
 )
 
 
-ACTIONS = {Cart: CART_ACTIONS, Order: ORDER_ACTIONS}
+ACTIONS = {Cart: CART_ADMIN_ACTIONS, Order: ORDER_ADMIN_ACTIONS}
 
 
 def action_named(model, name):

@@ -5,7 +5,7 @@ Two questions are kept apart on purpose:
 
 * *may this user ever do X?* — Django model permissions (``confirm_cart``, ``unlock_cart``,
   ``delete_cart``, ``release_order``, ``export_order``, …), answered by ``user_has_permission``;
-* *does X fit this object's state?* — :func:`cart_state_allows` / :func:`order_state_allows`.
+* *does X fit this object's state?* — :func:`rules.cart_allows` / :func:`rules.order_allows`.
 
 ``user_has_permission_for_instance`` needs both. Views ask the two separately so a user who lacks
 the right gets a 403 while a user whose page went stale (someone else confirmed the cart
@@ -16,23 +16,11 @@ from wagtail.permission_policies.base import ModelPermissionPolicy
 
 from wagtail_lockedcarts import rules
 
-CART_ACTIONS = ("confirm", "unlock", "delete", "check")
-
 #: Any of these lets a user reach the cart listing, its sidebar item and the dashboard items.
 CART_ACCESS_ACTIONS = ("change", "delete", "view", "confirm", "unlock")
 
 #: Any of these lets a user reach the order listing and its sidebar item.
 ORDER_ACCESS_ACTIONS = ("view", "release", "export")
-
-
-def cart_state_allows(action, cart):
-    """Whether ``action`` fits the cart's current state (whoever asks): :func:`rules.cart_allows`."""
-    return rules.cart_allows(action, cart)
-
-
-def order_state_allows(action, order):
-    """Whether ``action`` fits the order's current state: :func:`rules.order_allows`."""
-    return rules.order_allows(action, order)
 
 
 class CartPermissionPolicy(ModelPermissionPolicy):
@@ -51,7 +39,7 @@ class CartPermissionPolicy(ModelPermissionPolicy):
         return super().user_has_permission(user, action)
 
     def user_has_permission_for_instance(self, user, action, instance):
-        if not cart_state_allows(action, instance):
+        if not rules.cart_allows(action, instance):
             return False
         return super().user_has_permission_for_instance(user, action, instance)
 
@@ -66,7 +54,7 @@ class OrderPermissionPolicy(ModelPermissionPolicy):
         return super().user_has_permission(user, action)
 
     def user_has_permission_for_instance(self, user, action, instance):
-        if not order_state_allows(action, instance):
+        if not rules.order_allows(action, instance):
             return False
         return super().user_has_permission_for_instance(user, action, instance)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from wagtail_lockedcarts import rules
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.filters import CartFilterSet, OrderFilterSet
 from wagtail_lockedcarts.admin.views import carts as admin_carts
@@ -81,7 +82,7 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
     inspect_view_class = admin_carts.CartInspectView
     history_view_class = admin_carts.CartHistoryView
 
-    actions = display.CART_ACTIONS
+    actions = display.CART_ADMIN_ACTIONS
     confirm_cart_view_class = admin_carts.CartActionView
     unlock_cart_view_class = admin_carts.CartActionView
     check_paypal_view_class = admin_carts.CartActionView
@@ -145,7 +146,7 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
     def get_edit_handler(self):
         from wagtail.admin.panels import FieldPanel, ObjectList
 
-        return ObjectList([FieldPanel(name) for name in admin_carts.EDITABLE_CART_FIELDS]).bind_to_model(self.model)
+        return ObjectList([FieldPanel(name) for name in rules.CUSTOMER_FIELDS]).bind_to_model(self.model)
 
     def register_admin_url_finder(self):
         if not modeladmin_installed():
@@ -170,7 +171,7 @@ class OrderViewSet(ActionViewSetMixin, SnippetViewSet):
     inspect_view_class = admin_orders.OrderInspectView
     history_view_class = admin_orders.OrderHistoryView
 
-    actions = display.ORDER_ACTIONS
+    actions = display.ORDER_ADMIN_ACTIONS
     release_order_view_class = admin_orders.OrderActionView
     retry_export_view_class = admin_orders.OrderActionView
 

@@ -7,9 +7,9 @@ from wagtail.admin.panels import FieldPanel
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView
 
+from wagtail_lockedcarts import rules
 from wagtail_lockedcarts.admin.display import cart_total, order_total
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
-from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS
 from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
 from wagtail_lockedcarts.modeladmin.filters import CartFilter, OrderFilter
 from wagtail_lockedcarts.modeladmin.helpers import (
@@ -58,7 +58,7 @@ class CartModelAdmin(NotIndexedModelAdmin):
     export_headings = CartViewSet.export_headings
     export_filename = CartViewSet.export_filename
 
-    panels = [FieldPanel(name) for name in EDITABLE_CART_FIELDS]
+    panels = [FieldPanel(name) for name in rules.CUSTOMER_FIELDS]
 
     permission_helper_class = CartPermissionHelper
     button_helper_class = CartButtonHelper

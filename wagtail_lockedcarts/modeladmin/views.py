@@ -9,10 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail_modeladmin.views import EditView, HistoryView, InspectView
 
-from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.admin.display import cart_summary_rows, order_summary_rows
-from wagtail_lockedcarts.admin.permissions import cart_state_allows
-from wagtail_lockedcarts.admin.views.carts import EDITABLE_CART_FIELDS
 from wagtail_lockedcarts.exceptions import InvalidTransition
 from wagtail_lockedcarts.models import Cart
 
@@ -48,7 +46,7 @@ class OrderInspectView(InspectView):
 
 class CartEditView(EditView):
     def dispatch(self, request, *args, **kwargs):
-        if not cart_state_allows("change", self.instance):
+        if not rules.cart_allows("change", self.instance):
             messages.warning(request, _("Only open carts can be edited. This is the cart's read-only details screen."))
             return redirect(self.url_helper.get_action_url("inspect", quote(self.instance.pk)))
         return super().dispatch(request, *args, **kwargs)
@@ -57,7 +55,7 @@ class CartEditView(EditView):
         try:
             cart = form.instance
             lifecycle.update_customer(
-                cart, self.request.user, **{name: getattr(cart, name) for name in EDITABLE_CART_FIELDS}
+                cart, self.request.user, **{name: getattr(cart, name) for name in rules.CUSTOMER_FIELDS}
             )
         except InvalidTransition as error:
             messages.error(self.request, error.message)

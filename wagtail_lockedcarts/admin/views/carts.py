@@ -24,18 +24,15 @@ from wagtail.snippets.views.snippets import (
 
 from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.admin import display
-from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS, cart_state_allows
+from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
-from wagtail_lockedcarts.admin.views.base import ObjectActionView
+from wagtail_lockedcarts.admin.views.actions import AdminActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
 from wagtail_lockedcarts.models import Cart, CartStatus
 
 #: Searched by exact value (PayPal ids are upper-case letters and digits).
 EXACT_SEARCH_FIELDS = ("paypal_order_id", "paypal_capture_id")
 PAYPAL_ID_SHAPE = re.compile(r"(?=.*\d)[A-Za-z0-9-]{8,64}")
-
-#: Customer fields an admin may correct on an open cart; everything else belongs to lifecycle.
-EDITABLE_CART_FIELDS = rules.CUSTOMER_FIELDS
 
 
 class CartIndexView(SafeCsvExportMixin, IndexView):
@@ -103,7 +100,7 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
         )
 
     def get_edit_url(self, instance):
-        if cart_state_allows("change", instance):
+        if rules.cart_allows("change", instance):
             return super().get_edit_url(instance)
 
     def get_inspect_url(self, instance):
@@ -152,7 +149,7 @@ class CartEditView(EditView):
     view checks only the model-level ``change`` permission."""
 
     def dispatch(self, request, *args, **kwargs):
-        if not cart_state_allows("change", self.object):
+        if not rules.cart_allows("change", self.object):
             messages.warning(request, _("Only open carts can be edited. This is the cart's read-only details screen."))
             return redirect(display.cart_url("inspect", self.object))
         return super().dispatch(request, *args, **kwargs)
@@ -172,7 +169,7 @@ class CartEditView(EditView):
     def save_instance(self):
         cart = self.form.instance
         return lifecycle.update_customer(
-            cart, self.request.user, **{name: getattr(cart, name) for name in EDITABLE_CART_FIELDS}
+            cart, self.request.user, **{name: getattr(cart, name) for name in rules.CUSTOMER_FIELDS}
         )
 
     def post(self, request, *args, **kwargs):
@@ -207,7 +204,7 @@ class CartInspectView(InspectView):
         return []
 
     def get_edit_url(self):
-        if cart_state_allows("change", self.object) and self.user_has_permission("change"):
+        if rules.cart_allows("change", self.object) and self.user_has_permission("change"):
             return display.cart_url("edit", self.object)
 
     def get_delete_url(self):
@@ -263,7 +260,7 @@ class CartHistoryView(HistoryView):
     any_permission_required = ["add", *CART_ACCESS_ACTIONS]
 
     def get_edit_url(self, instance):
-        if cart_state_allows("change", instance):
+        if rules.cart_allows("change", instance):
             return super().get_edit_url(instance)
         return display.cart_url("inspect", instance)
 
@@ -276,8 +273,8 @@ class CartHistoryView(HistoryView):
 # actions
 
 
-class CartActionView(ObjectActionView):
-    """Every cart action (see :data:`~wagtail_lockedcarts.admin.display.CART_ACTIONS`)."""
+class CartActionView(AdminActionView):
+    """Every cart action (see :data:`~wagtail_lockedcarts.admin.display.CART_ADMIN_ACTIONS`)."""
 
     model = Cart
     header_icon = "lock"
@@ -287,7 +284,7 @@ class CartActionView(ObjectActionView):
         return Cart.objects.for_admin()
 
     def state_allows(self):
-        return cart_state_allows(self.action.name, self.object)
+        return rules.cart_allows(self.action.name, self.object)
 
     def get_summary(self):
         return display.cart_action_summary(self.object)

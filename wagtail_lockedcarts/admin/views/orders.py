@@ -13,10 +13,11 @@ from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
+from wagtail_lockedcarts import rules
 from wagtail_lockedcarts.admin import display
-from wagtail_lockedcarts.admin.permissions import ORDER_ACCESS_ACTIONS, order_state_allows
+from wagtail_lockedcarts.admin.permissions import ORDER_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
-from wagtail_lockedcarts.admin.views.base import ObjectActionView
+from wagtail_lockedcarts.admin.views.actions import AdminActionView
 from wagtail_lockedcarts.models import Order
 
 
@@ -139,8 +140,8 @@ class OrderHistoryView(HistoryView):
         ]
 
 
-class OrderActionView(ObjectActionView):
-    """Every order action (see :data:`~wagtail_lockedcarts.admin.display.ORDER_ACTIONS`)."""
+class OrderActionView(AdminActionView):
+    """Every order action (see :data:`~wagtail_lockedcarts.admin.display.ORDER_ADMIN_ACTIONS`)."""
 
     model = Order
     header_icon = "clipboard-list"
@@ -148,7 +149,7 @@ class OrderActionView(ObjectActionView):
     stale_message = _("This order is now “%(status)s”, so “%(action)s” no longer applies. Nothing was changed.")
 
     def state_allows(self):
-        return order_state_allows(self.action.name, self.object)
+        return rules.order_allows(self.action.name, self.object)
 
     def get_summary(self):
         return display.order_action_summary(self.object)

@@ -6,7 +6,7 @@ It is Wagtail's :class:`~wagtail.admin.views.generic.base.BaseOperationView` (ob
 :class:`~wagtail_lockedcarts.admin.display.AdminAction` that the viewset passes in: the view holds
 no action of its own.
 
-Order of checks in :meth:`ObjectActionView.dispatch`, and why:
+Order of checks in :meth:`AdminActionView.dispatch`, and why:
 
 1. the user's *model* permission (``confirm_cart`` …) — lacking it is a 403, whatever the object;
 2. the object still exists — if someone deleted it meanwhile, say so and change nothing;
@@ -36,7 +36,7 @@ from wagtail_lockedcarts.admin.display import points_at
 from wagtail_lockedcarts.exceptions import LockedCartsError
 
 
-class ObjectActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, BaseOperationView):
+class AdminActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, BaseOperationView):
     """Confirmation page (GET) and operation (POST) of ``action`` on one object. The viewset
     sets ``model``, ``action`` and the URL names; subclasses set the texts shared by a model's
     actions and :meth:`get_summary`."""

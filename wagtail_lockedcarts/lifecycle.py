@@ -6,7 +6,7 @@ business rule is written once. Every transition:
 * runs inside ``transaction.atomic()`` and takes the cart row with ``select_for_update()`` (so an
   edit, a checkout, a payment result and an admin action on the same cart are serialised), then
   writes with a compare-and-set ``UPDATE … WHERE status = <expected>`` as a second guard;
-* returns an :class:`Outcome` instead of raising when it lost a race — the loser re-reads and
+* returns a :class:`TransitionResult` instead of raising when it lost a race — the loser re-reads and
   reports the state the winner left, and never creates a second order (``Order.cart`` is unique
   as a last line of defence);
 * writes a Wagtail audit-log entry (``user=None`` means the system did it);
@@ -64,6 +64,9 @@ logger = logging.getLogger("wagtail_lockedcarts")
 
 
 class PaymentOutcome(models.TextChoices):
+    """What PayPal's answer about one payment means for the cart (a :class:`TransitionResult` is
+    what a transition then did)."""
+
     COMPLETED = "completed", _("Completed")
     PENDING = "pending", _("Pending")
     DECLINED = "declined", _("Declined")
@@ -89,7 +92,7 @@ class PaymentResult:
 
 
 @dataclass
-class Outcome:
+class TransitionResult:
     """The state a transition left behind. ``changed`` is False for refusals lost to a race."""
 
     cart: Cart | None
@@ -327,12 +330,12 @@ def abort_checkout(cart, reason=""):
     with transaction.atomic():
         cart = _locked_cart(cart)
         if cart is None or cart.status != CartStatus.AWAITING_PAYMENT:
-            return Outcome(cart, False)
+            return TransitionResult(cart, False)
         _reopen(cart, CartStatus.AWAITING_PAYMENT)
         PaymentAttempt.objects.filter(cart=cart, status=PaymentAttemptStatus.CREATED).update(
             status=PaymentAttemptStatus.FAILED, status_reason=reason[:64], updated_at=timezone.now()
         )
-        return Outcome(cart, True)
+        return TransitionResult(cart, True)
 
 
 def _reopen(cart, expected):
@@ -371,7 +374,7 @@ def apply_payment_result(cart, result: PaymentResult, user=None):
     with transaction.atomic():
         cart = _locked_cart(cart)
         if cart is None:
-            return Outcome(None, False, message=_("The cart no longer exists."))
+            return TransitionResult(None, False, message=_("The cart no longer exists."))
         _record_paypal_facts(cart, result)
         attempt_status = _ATTEMPT_STATUS.get(result.outcome)
         if attempt_status:
@@ -386,7 +389,7 @@ def apply_payment_result(cart, result: PaymentResult, user=None):
         elif result.outcome in (PaymentOutcome.DECLINED, PaymentOutcome.CANCELLED):
             outcome = _on_failed(cart, result, current, user)
         else:
-            outcome = Outcome(cart, False, order=_existing_order(cart))
+            outcome = TransitionResult(cart, False, order=_existing_order(cart))
         return outcome
 
 
@@ -423,8 +426,8 @@ def _on_completed(cart, result, current, user):
         if order and order.status == OrderStatus.ON_HOLD and current and _amount_matches(cart, result):
             release_order(order, user=user, reason="payment_completed")
             order.refresh_from_db()
-            return Outcome(cart, True, order=order)
-        return Outcome(cart, False, order=order)
+            return TransitionResult(cart, True, order=order)
+        return TransitionResult(cart, False, order=order)
     if not current:
         # Money arrived for a checkout the cart has since moved on from: never order the new lines.
         return _lock(
@@ -437,16 +440,16 @@ def _on_completed(cart, result, current, user):
     if not _amount_matches(cart, result):
         return _lock(cart, [CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED], LockReason.AMOUNT_MISMATCH, user, result)
     if rules.needs_admin_decision(cart):
-        return Outcome(cart, False, message=_("This cart needs an admin's decision."))
+        return TransitionResult(cart, False, message=_("This cart needs an admin's decision."))
     if not rules.is_frozen(cart):
-        return Outcome(cart, False)
+        return TransitionResult(cart, False)
     order = _make_order(cart, OrderStatus.SUBMITTED, user=user, action=LOG_RECONCILE, expected=rules.FROZEN)
-    return Outcome(cart, order is not None, order=order or _existing_order(cart))
+    return TransitionResult(cart, order is not None, order=order or _existing_order(cart))
 
 
 def _on_pending(cart, result, current, user):
     if not current or cart.status == CartStatus.ORDERED:
-        return Outcome(cart, False, order=_existing_order(cart))
+        return TransitionResult(cart, False, order=_existing_order(cart))
     if result.amount is not None and not _amount_matches(cart, result):
         return _lock(cart, [CartStatus.AWAITING_PAYMENT, CartStatus.LOCKED], LockReason.AMOUNT_MISMATCH, user, result)
     policy = settings_for(cart).pending_payment_policy
@@ -454,9 +457,9 @@ def _on_pending(cart, result, current, user):
         order = _make_order(
             cart, OrderStatus.ON_HOLD, user=user, action=LOG_RECONCILE, expected=[CartStatus.AWAITING_PAYMENT]
         )
-        return Outcome(cart, order is not None, order=order or _existing_order(cart))
+        return TransitionResult(cart, order is not None, order=order or _existing_order(cart))
     if cart.status == CartStatus.LOCKED and cart.lock_reason == LockReason.PENDING_PAYMENT:
-        return Outcome(cart, False)
+        return TransitionResult(cart, False)
     if cart.status == CartStatus.LOCKED and cart.lock_reason == LockReason.NO_RETURN:
         # Now we know why no answer came: say so, without a second lock event.
         _compare_and_set(cart, CartStatus.LOCKED, lock_reason=LockReason.PENDING_PAYMENT)
@@ -466,18 +469,18 @@ def _on_pending(cart, result, current, user):
             user=user,
             data={"lock_reason": LockReason.PENDING_PAYMENT, "paypal_status": result.capture_status},
         )
-        return Outcome(cart, True)
+        return TransitionResult(cart, True)
     return _lock(cart, [CartStatus.AWAITING_PAYMENT], LockReason.PENDING_PAYMENT, user, result)
 
 
 def _on_failed(cart, result, current, user):
     if not current or cart.status == CartStatus.ORDERED:
-        return Outcome(cart, False, order=_existing_order(cart))
+        return TransitionResult(cart, False, order=_existing_order(cart))
     if not rules.payment_failure_reopens(cart):
-        return Outcome(cart, False)
+        return TransitionResult(cart, False)
     was_locked = cart.status == CartStatus.LOCKED
     if not _reopen(cart, cart.status):
-        return Outcome(cart, False)
+        return TransitionResult(cart, False)
     log(
         instance=cart,
         action=LOG_UNLOCK if was_locked else LOG_RECONCILE,
@@ -486,7 +489,7 @@ def _on_failed(cart, result, current, user):
     )
     if was_locked:
         _on_commit(lambda: signals.cart_unlocked.send(sender=Cart, cart=cart, user=user))
-    return Outcome(cart, True)
+    return TransitionResult(cart, True)
 
 
 def _existing_order(cart):
@@ -500,7 +503,7 @@ def _existing_order(cart):
 def _lock(cart, expected, reason, user=None, result=None):
     now = timezone.now()
     if not _compare_and_set(cart, expected, status=CartStatus.LOCKED, lock_reason=reason, locked_at=now):
-        return Outcome(cart, False)
+        return TransitionResult(cart, False)
     data = {"reason": reason}
     if result is not None:
         data.update(
@@ -508,7 +511,7 @@ def _lock(cart, expected, reason, user=None, result=None):
         )
     log(instance=cart, action=LOG_LOCK, user=user, data=data)
     _on_commit(lambda: signals.cart_locked.send(sender=Cart, cart=cart, reason=reason))
-    return Outcome(cart, True)
+    return TransitionResult(cart, True)
 
 
 def lock_cart(cart, reason, user=None):
@@ -516,9 +519,9 @@ def lock_cart(cart, reason, user=None):
     with transaction.atomic():
         cart = _locked_cart(cart)
         if cart is None:
-            return Outcome(None, False)
+            return TransitionResult(None, False)
         if cart.status == CartStatus.LOCKED:
-            return Outcome(cart, False)
+            return TransitionResult(cart, False)
         return _lock(cart, [CartStatus.AWAITING_PAYMENT], reason, user)
 
 
@@ -618,13 +621,15 @@ def confirm_order(cart, user=None):
         if cart is None:
             raise InvalidTransition(_("This cart no longer exists; it may have been deleted."))
         if cart.status == CartStatus.ORDERED:
-            return Outcome(cart, False, order=_existing_order(cart), message=_("This cart was already confirmed."))
+            return TransitionResult(
+                cart, False, order=_existing_order(cart), message=_("This cart was already confirmed.")
+            )
         if not rules.cart_allows("confirm", cart):
             raise InvalidTransition(_("Only locked carts can be confirmed as orders."))
         order = _make_order(
             cart, OrderStatus.SUBMITTED, user=user, action=LOG_CONFIRM, expected=rules.CART_ACTIONS["confirm"]
         )
-        return Outcome(cart, order is not None, order=order or _existing_order(cart))
+        return TransitionResult(cart, order is not None, order=order or _existing_order(cart))
 
 
 def unlock_cart(cart, user=None):
@@ -643,7 +648,7 @@ def unlock_cart(cart, user=None):
         ).update(status=PaymentAttemptStatus.CANCELLED, updated_at=timezone.now())
         log(instance=cart, action=LOG_UNLOCK, user=user, data={"previous_reason": previous_reason})
         _on_commit(lambda: signals.cart_unlocked.send(sender=Cart, cart=cart, user=user))
-        return Outcome(cart, True)
+        return TransitionResult(cart, True)
 
 
 def delete_cart(cart, user=None):
@@ -651,7 +656,7 @@ def delete_cart(cart, user=None):
     with transaction.atomic():
         cart = _locked_cart(cart)
         if cart is None:
-            return Outcome(None, False, message=_("This cart was already deleted."))
+            return TransitionResult(None, False, message=_("This cart was already deleted."))
         if not rules.cart_allows("delete", cart):
             raise InvalidTransition(_("Ordered carts and carts in the middle of a payment cannot be deleted."))
         data = snapshot(cart)
@@ -659,7 +664,7 @@ def delete_cart(cart, user=None):
         deleted, _detail = Cart.objects.filter(pk=cart.pk, status__in=rules.CART_ACTIONS["delete"]).delete()
         cart_id = data["cart_id"]
         _on_commit(lambda: signals.cart_deleted.send(sender=Cart, cart_id=cart_id, snapshot=data, user=user))
-        return Outcome(None, bool(deleted), extra={"snapshot": data})
+        return TransitionResult(None, bool(deleted), extra={"snapshot": data})
 
 
 # --------------------------------------------------------------------------------------------
@@ -729,11 +734,11 @@ def release_order(order, user=None, reason="admin"):
             current = Order.objects.filter(pk=order.pk).first()
             if current is None or rules.order_allows("release", current):
                 raise InvalidTransition(_("This order no longer exists."))
-            return Outcome(None, False, order=current, message=_("This order is not on hold."))
+            return TransitionResult(None, False, order=current, message=_("This order is not on hold."))
         order.refresh_from_db()
         log(instance=order, action=LOG_RELEASE, user=user, data={"reason": reason})
         _schedule_export(order)
-        return Outcome(None, True, order=order)
+        return TransitionResult(None, True, order=order)
 
 
 def retry_export(order, user=None):
@@ -744,7 +749,7 @@ def retry_export(order, user=None):
             raise InvalidTransition(_("Only submitted orders can be exported again."))
         log(instance=order, action=LOG_EXPORT, user=user, data={"retry": True})
         _schedule_export(order)
-        return Outcome(None, True, order=order)
+        return TransitionResult(None, True, order=order)
 
 
 def export_order(order_id):

@@ -210,7 +210,7 @@ class AdminAction:
 
     ``name`` is the policy action: the permission (``confirm`` → ``confirm_cart``) and, through
     the permission policy, the rule of which states it fits. ``perform(obj, user)`` is the
-    lifecycle call; it returns a :class:`~wagtail_lockedcarts.lifecycle.Outcome` or raises a
+    lifecycle call; it returns a :class:`~wagtail_lockedcarts.lifecycle.TransitionResult` or raises a
     :class:`~wagtail_lockedcarts.exceptions.LockedCartsError` whose message is shown.
     ``success_message`` may use ``%(cart)s`` and ``%(order)s``; when it is empty, the outcome's
     own message is shown.
@@ -251,7 +251,7 @@ def _check_paypal_now(cart, user):
         raise LockedCartsError(
             _("PayPal could not be reached: %(error)s. Nothing was changed.") % {"error": report.error or "?"}
         )
-    return lifecycle.Outcome(report.cart or cart, True, message=report.summary or _("Checked with PayPal."))
+    return lifecycle.TransitionResult(report.cart or cart, True, message=report.summary or _("Checked with PayPal."))
 
 
 CART_ADMIN_ACTIONS = (

@@ -54,7 +54,7 @@ class ReconcileReport:
     order_status: str = ""
     capture_status: str = ""
     reason: str = ""
-    outcome: lifecycle.Outcome | None = None
+    outcome: lifecycle.TransitionResult | None = None
     result: PaymentResult | None = None
     reachable: bool = True
     error: str = ""

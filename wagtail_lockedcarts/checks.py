@@ -6,6 +6,7 @@ order exports always, the daily notification and the sweep when ``USE_SCHEDULES`
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from wagtail.admin.utils import get_admin_base_url
 
 BROKER_KEYS = ("orm", "redis", "django_redis", "sqs", "iron_mq", "mongo", "broker_class", "disque_nodes")
 RECOMMENDED = 'Q_CLUSTER = {"orm": "default", "timeout": 300, "retry": 600, "max_attempts": 3, "catch_up": False}'
@@ -142,7 +143,7 @@ def check_email_settings(app_configs=None, **kwargs):
     from wagtail_lockedcarts import conf
 
     errors = []
-    if not getattr(settings, "WAGTAILADMIN_BASE_URL", None):
+    if not get_admin_base_url():
         errors.append(
             Warning(
                 "WAGTAILADMIN_BASE_URL is not set, so the links in the daily notification e-mail "

@@ -35,7 +35,7 @@ if ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
   PGDIR=$(mktemp -d /tmp/lockedcarts-pg.XXXXXX)
   if port=$(scripts/pg.sh start "$PGDIR"); then
     echo "PostgreSQL on 127.0.0.1:$port"
-    LOCKEDCARTS_PG_PORT=$port run "postgresql" -m "not browser" -q "$@"
+    LOCKEDCARTS_PG_PORT=$port run "postgresql" -m "not browser and not install" -q "$@"
     BROWSER_DB_PORT=$port
   else
     echo "PostgreSQL failed to start:"; cat "$PGDIR"/*.log 2>/dev/null | tail -20; status=1

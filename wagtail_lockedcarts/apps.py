@@ -11,13 +11,9 @@ class WagtailLockedCartsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from wagtail.permissions import register_permission_policy
 
         from wagtail_lockedcarts import checks  # noqa: F401  (registers system checks)
-        from wagtail_lockedcarts.admin.permissions import (
-            CartPermissionPolicy,
-            register_order_policy,
-        )
+        from wagtail_lockedcarts.admin.permissions import register_policies
         from wagtail_lockedcarts.background.schedules import connect_post_migrate
         from wagtail_lockedcarts.background.tasks import connect_signals
         from wagtail_lockedcarts.models import Cart
@@ -27,8 +23,7 @@ class WagtailLockedCartsConfig(AppConfig):
         from wagtail_lockedcarts.storefront.shopper import merge_guest_cart_on_login
 
         # Registered here, before wagtail_hooks registers the snippet (Wagtail 8 ordering rule).
-        register_permission_policy(Cart, CartPermissionPolicy(Cart))
-        register_order_policy()
+        register_policies()
         connect_post_migrate(self)
         connect_signals()
         connect_request_signals()

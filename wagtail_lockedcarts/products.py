@@ -53,7 +53,9 @@ class PurchasableMixin(models.Model):
     made (the ``order_created`` signal).
     """
 
-    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    price = models.DecimalField(
+        _("price"), max_digits=10, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
     sku = models.CharField(_("SKU"), max_length=100, blank=True)
     stock = models.PositiveIntegerField(
         _("stock"), null=True, blank=True, help_text=_("Leave empty if you do not track stock.")

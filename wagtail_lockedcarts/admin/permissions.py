@@ -67,5 +67,23 @@ def register_order_policy():
 
     from wagtail_lockedcarts.models import Order
 
-    if policy_registry.get_by_type(Order, fallback=False) is None:
+    # get_by_type(fallback=False) still returns a fallback policy created earlier: registering
+    # then raises Wagtail's clear ImproperlyConfigured instead of silently keeping the fallback.
+    if not isinstance(policy_registry.get_by_type(Order, fallback=False), OrderPermissionPolicy):
         register_permission_policy(Order, OrderPermissionPolicy(Order))
+
+
+def register_policies():
+    """Register the cart and order policies, once, before anything asks Wagtail for them.
+
+    Called from ``AppConfig.ready`` and again at the top of ``wagtail_hooks``: a site that lists
+    ``wagtail_lockedcarts`` *after* ``wagtail.admin`` (the README's settings append it) gets its
+    hooks imported by Wagtail's ready() first, and registering the snippet there would create a
+    fallback policy that Wagtail then refuses to replace."""
+    from wagtail.permissions import policy_registry, register_permission_policy
+
+    from wagtail_lockedcarts.models import Cart
+
+    if not isinstance(policy_registry.get_by_type(Cart, fallback=False), CartPermissionPolicy):
+        register_permission_policy(Cart, CartPermissionPolicy(Cart))
+    register_order_policy()

@@ -244,13 +244,22 @@ def test_edit_on_locked_cart_opens_read_only_cart_details(admin_client, mixed_ca
     assert "<form" not in html.split('class="nice-padding"')[-1]  # nothing editable on the page
 
 
-def test_cart_details_header_has_the_actions(admin_client, mixed_carts):
+def test_cart_details_shows_every_allowed_action_in_the_header_delete_as_dangerous(admin_client, mixed_carts):
     cart = mixed_carts["pending"]
     response = admin_client.get(f"{LIST_URL}inspect/{cart.pk}/")
     view = response.context["view"]
-    assert [str(button.label) for button in view.header_buttons] == ["Confirm Order", "Unlock Cart"]
-    more = [str(button.label) for button in view.header_more_buttons]
-    assert more[:2] == ["Check PayPal now", "Delete Cart"]
+    buttons = {str(button.label): button for button in view.header_buttons}
+    assert list(buttons) == ["Confirm Order", "Unlock Cart", "Check PayPal now", "Delete Cart"]
+    assert "no" in buttons["Delete Cart"].classname.split()
+    assert all("no" not in button.classname.split() for label, button in buttons.items() if label != "Delete Cart")
+    assert [str(button.label) for button in view.header_more_buttons] == ["History"]
+
+
+def test_cart_details_of_an_open_cart_offers_only_what_applies(admin_client, mixed_carts):
+    response = admin_client.get(f"{LIST_URL}inspect/{mixed_carts['open'].pk}/")
+    view = response.context["view"]
+    assert [str(button.label) for button in view.header_buttons] == ["Delete Cart"]
+    assert [str(button.label) for button in view.header_more_buttons] == ["Edit customer details", "History"]
 
 
 def test_open_cart_is_editable_by_users_with_change_permission(admin_client, mixed_carts):

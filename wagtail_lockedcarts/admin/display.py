@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.admin.utils import quote
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -129,9 +131,68 @@ def order_total(order):
     return format_money(order.total, order.currency)
 
 
+def local_time(value):
+    """An aware datetime in the admin's time zone (the site's ``TIME_ZONE`` unless the admin
+    chose another in their account), as the listing, the history and Wagtail show times.
+    ``|localize`` in a template formats a datetime as it is, without converting it."""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return timezone.localtime(value)
+    return value
+
+
+#: PayPal's status reasons, in words (others are shown lower-cased, underscores as spaces).
+PAYPAL_REASON_WORDS = {
+    "ECHECK": _("eCheck"),
+    "PAYMENT_REVIEW": _("under review by PayPal"),
+    "PENDING_REVIEW": _("under review by PayPal"),
+    "RECEIVING_PREFERENCE_MANDATES_MANUAL_ACTION": _("the shop must accept it in PayPal"),
+    "UNILATERAL": _("the shop's PayPal account is not confirmed"),
+    "VERIFICATION_REQUIRED": _("verification required"),
+    "BUYER_COMPLAINT": _("buyer complaint"),
+    "CHARGEBACK": _("chargeback"),
+    "INSTRUMENT_DECLINED": _("the payer's card or account was declined"),
+}
+
+
+def paypal_status_in_words(order_status, capture_status="", reason="", asked=True):
+    """What PayPal last said, as a sentence an admin can act on, PayPal's own codes after it:
+    "Payment pending at PayPal (eCheck): not received yet (COMPLETED / PENDING / ECHECK)".
+
+    Only a completed capture means the money arrived; every other answer says so plainly.
+    """
+    codes = " / ".join(part for part in (order_status, capture_status, reason) if part)
+    if not codes:
+        return str(_("Not asked yet")) if not asked else "—"
+    why = PAYPAL_REASON_WORDS.get(reason, reason.replace("_", " ").lower()) if reason else ""
+    if capture_status == "COMPLETED":
+        text = _("Paid: PayPal received the money")
+    elif capture_status == "PENDING":
+        text = (
+            _("Payment pending at PayPal (%(reason)s): not received yet") % {"reason": why}
+            if why
+            else _("Payment pending at PayPal: not received yet")
+        )
+    elif capture_status in ("DECLINED", "FAILED"):
+        text = _("Payment declined by PayPal: no money received")
+    elif capture_status == "REFUNDED":
+        text = _("Refunded at PayPal: the money went back to the payer")
+    elif capture_status == "PARTIALLY_REFUNDED":
+        text = _("Partly refunded at PayPal")
+    elif order_status == "APPROVED":
+        text = _("Approved by the payer, not captured yet: no money received yet")
+    elif order_status in ("CREATED", "SAVED", "PAYER_ACTION_REQUIRED"):
+        text = _("Not paid: the shopper did not finish at PayPal")
+    elif order_status == "VOIDED":
+        text = _("Cancelled at PayPal: no money received")
+    else:
+        return codes
+    return f"{text} ({codes})"
+
+
 def paypal_status_text(cart):
-    return " / ".join(
-        part for part in (cart.paypal_status, cart.paypal_capture_status, cart.paypal_status_reason) if part
+    """The cart's last known PayPal status in words (see :func:`paypal_status_in_words`)."""
+    return paypal_status_in_words(
+        cart.paypal_status, cart.paypal_capture_status, cart.paypal_status_reason, asked=bool(cart.paypal_order_id)
     )
 
 
@@ -142,7 +203,7 @@ def cart_summary_rows(cart):
         (_("Cart number"), cart.pk),
         (_("Status"), cart.get_status_display()),
         (_("Lock reason"), cart.get_lock_reason_display() or "—"),
-        (_("Locked at"), cart.locked_at or "—"),
+        (_("Locked at"), local_time(cart.locked_at) or "—"),
         (_("Customer"), cart.customer_label),
         (_("Customer e-mail"), cart.customer_email or "—"),
         (_("Payer e-mail"), cart.payer_email or "—"),
@@ -151,9 +212,9 @@ def cart_summary_rows(cart):
         (_("PayPal order id"), cart.paypal_order_id or "—"),
         (_("PayPal capture id"), cart.paypal_capture_id or "—"),
         (_("Last known PayPal status"), paypal_status_text(cart) or "—"),
-        (_("PayPal last checked at"), cart.paypal_checked_at or "—"),
-        (_("Checkout started at"), cart.checkout_started_at or "—"),
-        (_("Created at"), cart.created_at),
+        (_("PayPal last checked at"), local_time(cart.paypal_checked_at) or "—"),
+        (_("Checkout started at"), local_time(cart.checkout_started_at) or "—"),
+        (_("Created at"), local_time(cart.created_at)),
         (pgettext_lazy("lockedcarts", "Order"), str(order) if order else "—"),
     ]
 
@@ -171,9 +232,9 @@ def order_summary_rows(order):
         (_("PayPal order id"), order.paypal_order_id or "—", None),
         (_("PayPal capture id"), order.paypal_capture_id or "—", None),
         (_("Cart"), order.cart_reference or "—", cart_link),
-        (_("Created at"), order.created_at, None),
-        (_("Submitted at"), order.submitted_at or "—", None),
-        (_("Exported at"), order.exported_at or "—", None),
+        (_("Created at"), local_time(order.created_at), None),
+        (_("Submitted at"), local_time(order.submitted_at) or "—", None),
+        (_("Exported at"), local_time(order.exported_at) or "—", None),
         (_("Export attempts"), order.export_attempts, None),
         (_("Last export error"), order.last_export_error or "—", None),
     ]

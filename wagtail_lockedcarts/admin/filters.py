@@ -7,6 +7,7 @@ snippet listings (django-filter sets below) and the optional modeladmin listings
 
 import django_filters
 from django import forms
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
@@ -22,7 +23,11 @@ CART_FILTER_CHOICES = [
     ("locked", _("Locked Carts")),
     ("awaiting_payment", _("Awaiting payment")),
     ("open", _("Open carts")),
+    ("ordered", _("Ordered")),
 ]
+#: Cart Filter choices whose tab shows a count: the few carts that need attention. The others
+#: (open and ordered carts, the bulk of a busy shop) are not counted on every page view.
+COUNTED_CART_FILTERS = ("locked", "awaiting_payment")
 
 ORDER_FILTER_CHOICES = [
     ("on_hold", _("On hold")),
@@ -40,7 +45,18 @@ def filter_carts(queryset, value):
         return queryset.filter(status=CartStatus.AWAITING_PAYMENT)
     if value == "open":
         return queryset.filter(status=CartStatus.OPEN)
+    if value == "ordered":
+        return queryset.filter(status=CartStatus.ORDERED)
     return queryset
+
+
+def cart_filter_counts(queryset=None):
+    """{choice: number of carts} for :data:`COUNTED_CART_FILTERS`, in one query on the status index."""
+    queryset = Cart.objects.all() if queryset is None else queryset
+    counted = [CartStatus(value) for value in COUNTED_CART_FILTERS]
+    return queryset.filter(status__in=counted).aggregate(
+        **{value: Count("pk", filter=Q(status=value)) for value in counted}
+    )
 
 
 def filter_orders(queryset, value, now=None):
@@ -52,18 +68,16 @@ def filter_orders(queryset, value, now=None):
 
 
 class CartFilterSet(WagtailFilterSet):
+    """The drawer holds the finer filters; the Cart Filter itself is the row of tabs above the
+    listing (see ``cart_index.html``), so the drawer only carries its value along (hidden).
+    ``?status=…`` (the former second filter) still works and means the same Cart Filter."""
+
     cart_filter = django_filters.ChoiceFilter(
         label=_("Cart Filter"),
         choices=CART_FILTER_CHOICES,
         method="filter_cart_filter",
         empty_label=_("All"),
-        widget=forms.RadioSelect,
-    )
-    status = django_filters.ChoiceFilter(
-        label=_("Status"),
-        choices=CartStatus.choices,
-        empty_label=_("All"),
-        widget=forms.RadioSelect,
+        widget=forms.HiddenInput,
     )
     lock_reason = django_filters.ChoiceFilter(
         label=_("Lock reason"),
@@ -77,6 +91,12 @@ class CartFilterSet(WagtailFilterSet):
     class Meta:
         model = Cart
         fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and data.get("status") and not data.get("cart_filter"):
+            data = data.copy()
+            data["cart_filter"] = data["status"]
+        super().__init__(data, *args, **kwargs)
 
     def filter_cart_filter(self, queryset, name, value):
         return filter_carts(queryset, value)

@@ -77,6 +77,7 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
     ordering = "-locked_at"
 
     index_view_class = admin_carts.CartIndexView
+    index_template_name = "wagtail_lockedcarts/admin/cart_index.html"
     edit_view_class = admin_carts.CartEditView
     delete_view_class = admin_carts.CartDeleteView
     inspect_view_class = admin_carts.CartInspectView

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import TitleColumn
-from wagtail.admin.widgets.button import Button, HeaderButton
+from wagtail.admin.widgets.button import Button, HeaderButton, ListingButton
 from wagtail.snippets.views.snippets import (
     DeleteView,
     EditView,
@@ -24,6 +24,7 @@ from wagtail.snippets.views.snippets import (
 
 from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.admin import display
+from wagtail_lockedcarts.admin.filters import CART_FILTER_CHOICES, cart_filter_counts
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
@@ -41,6 +42,34 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
 
     any_permission_required = ["add", *CART_ACCESS_ACTIONS]
     page_title = _("Cart Management")
+
+    def get_cart_filter_tabs(self):
+        """The Cart Filter as a row of tabs: (label, url, count or None, current). Each keeps the
+        search and the drawer's filters, and starts again at page 1."""
+        current = self.request.GET.get("cart_filter") or self.request.GET.get("status") or ""
+        counts = cart_filter_counts()
+        tabs = []
+        for value, label in [("", _("All")), *CART_FILTER_CHOICES]:
+            query = self.request.GET.copy()
+            for key in ("cart_filter", "status", "p", "_w_filter_fragment", "export"):
+                query.pop(key, None)
+            if value:
+                query["cart_filter"] = value
+            url = self.index_url + (f"?{query.urlencode()}" if query else "")
+            tabs.append((label, url, counts.get(value), value == current))
+        return tabs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.results_only:
+            context["cart_filter_tabs"] = self.get_cart_filter_tabs()
+            context["bulk_strings"] = {
+                "SINGULAR": str(_("1 cart selected")),
+                "PLURAL": str(_("%(objects)s carts selected")),
+                "ALL": str(_("All %(objects)s carts on this screen selected")),
+                "ALL_IN_LISTING": str(_("All carts in listing selected")),
+            }
+        return context
 
     def get_base_queryset(self):
         return super().get_base_queryset().for_admin()
@@ -61,7 +90,7 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
 
     def filters_only_locked_carts(self):
         params = self.request.GET
-        return params.get("cart_filter") == "locked" or params.get("status") == CartStatus.LOCKED
+        return (params.get("cart_filter") or params.get("status")) == "locked"
 
     def search_queryset(self, queryset):
         """Names and e-mails match by substring. A term shaped like a PayPal id (letters and
@@ -121,14 +150,20 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
         return self.index_url + (f"?{query.urlencode()}" if query else "")
 
     def get_list_more_buttons(self, instance):
+        """A visible **Edit** button (the support article's word) opening Cart Details for everyone
+        who may see the cart; the actions and History in the row's "…" menu."""
         user = self.request.user
         buttons = []
-        edit_url = self.get_edit_url(instance)
-        inspect_url = self.get_inspect_url(instance)
-        if self.user_has_permission("change") and (edit_url or inspect_url):
-            buttons.append(Button(_("Edit"), url=edit_url or inspect_url, icon_name="edit", priority=10))
-        if inspect_url and (edit_url or not self.user_has_permission("change")):
-            buttons.append(Button(_("Cart Details"), url=inspect_url, icon_name="info-circle", priority=20))
+        if inspect_url := self.get_inspect_url(instance):
+            buttons.append(
+                ListingButton(
+                    _("Edit"),
+                    url=inspect_url,
+                    icon_name="edit",
+                    priority=10,
+                    attrs={"aria-label": _("Edit cart %(cart)s") % {"cart": instance.pk}},
+                )
+            )
         for link in display.action_links(user, instance, next_url=self.listing_url):
             buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
         if self.user_has_any_permission(CART_ACCESS_ACTIONS):
@@ -210,25 +245,27 @@ class CartInspectView(InspectView):
     def get_delete_url(self):
         return None
 
-    def _action_buttons(self, button_class, primary):
-        """Primary actions (Confirm, Unlock) as header buttons; the others go to the "…" menu
-        so the title stays readable."""
+    @cached_property
+    def header_buttons(self):
+        """Every action the admin may take on this cart now, visible in the header (Delete Cart in
+        the dangerous style): the article's steps happen here, so none hides behind "…"."""
         here = display.cart_url("inspect", self.object)
         return [
-            button_class(link.label, url=link.url, icon_name=link.icon, priority=link.priority)
+            HeaderButton(
+                link.label,
+                url=link.url,
+                icon_name=link.icon,
+                priority=link.priority,
+                classname="no" if link.action.serious else "",
+            )
             for link in display.action_links(self.request.user, self.object, next_url=here)
-            if link.action.primary == primary
         ]
 
     @cached_property
-    def header_buttons(self):
-        return self._action_buttons(HeaderButton, primary=True)
-
-    @cached_property
     def header_more_buttons(self):
-        buttons = self._action_buttons(Button, primary=False)
+        buttons = []
         if edit_url := self.get_edit_url():
-            buttons.append(Button(_("Edit"), url=edit_url, icon_name="edit", priority=10))
+            buttons.append(Button(_("Edit customer details"), url=edit_url, icon_name="edit", priority=10))
         buttons.append(
             Button(
                 pgettext_lazy("lockedcarts", "History"),

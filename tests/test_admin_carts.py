@@ -315,3 +315,77 @@ def test_a_paypal_id_search_is_an_exact_indexed_lookup_not_a_substring_scan(admi
         q["sql"] for q in captured if "wagtail_lockedcarts_cart" in q["sql"] and 'paypal_order_id" =' in q["sql"]
     ]
     assert cart_queries and not [sql for sql in cart_queries if "LIKE" in sql.upper()]
+
+
+def test_cart_filter_is_one_row_of_tabs_with_counts_above_the_listing(admin_client, mixed_carts):
+    response = admin_client.get(LIST_URL, {"cart_filter": "locked"})
+
+    tabs = response.context["cart_filter_tabs"]
+    assert [(str(label), count, current) for label, _url, count, current in tabs] == [
+        ("All", None, False),
+        ("Locked Carts", 3, True),
+        ("Awaiting payment", 1, False),
+        ("Open carts", None, False),
+        ("Ordered", None, False),
+    ]
+    html = response.content.decode()
+    nav = html[
+        html.index('<nav class="lockedcarts-cart-filter') : html.index("</nav>", html.index("lockedcarts-cart-filter"))
+    ]
+    assert "Cart Filter" in nav and 'aria-current="page"' in nav
+    # One filter: the drawer carries the Cart Filter along but offers no second "Status" choice.
+    form = response.context["filters"].form
+    assert "status" not in form.fields and form.fields["cart_filter"].widget.input_type == "hidden"
+
+
+def test_cart_filter_tabs_keep_the_search_and_start_again_at_page_one(admin_client, mixed_carts):
+    response = admin_client.get(LIST_URL, {"q": "Carol", "cart_filter": "open", "p": "2"})
+
+    urls = {str(label): url for label, url, _count, _current in response.context["cart_filter_tabs"]}
+    assert urls["All"] == f"{LIST_URL}?q=Carol"
+    assert urls["Locked Carts"] == f"{LIST_URL}?q=Carol&cart_filter=locked"
+
+
+def test_the_bulk_bar_counts_carts_not_snippets(admin_client, mixed_carts):
+    html = admin_client.get(LIST_URL).content.decode()
+
+    assert 'data-bulk-action-footer="LOCKEDCARTS_CART"' in html
+    assert '"PLURAL": "%(objects)s carts selected"' in html
+    assert "wagtail_lockedcarts/js/bulk-strings.js" in html
+
+
+@pytest.mark.parametrize(
+    "facts, words",
+    [
+        (
+            ("COMPLETED", "PENDING", "ECHECK"),
+            "Payment pending at PayPal (eCheck): not received yet (COMPLETED / PENDING / ECHECK)",
+        ),
+        (("COMPLETED", "COMPLETED", ""), "Paid: PayPal received the money (COMPLETED / COMPLETED)"),
+        (("COMPLETED", "DECLINED", ""), "Payment declined by PayPal: no money received (COMPLETED / DECLINED)"),
+        (
+            ("APPROVED", "", ""),
+            "Approved by the payer, not captured yet: no money received yet (APPROVED)",
+        ),
+        (
+            ("PAYER_ACTION_REQUIRED", "", ""),
+            "Not paid: the shopper did not finish at PayPal (PAYER_ACTION_REQUIRED)",
+        ),
+        (("VOIDED", "", ""), "Cancelled at PayPal: no money received (VOIDED)"),
+    ],
+)
+def test_paypal_status_in_plain_words_with_paypals_codes_after_them(facts, words):
+    from wagtail_lockedcarts.admin.display import paypal_status_in_words
+
+    assert paypal_status_in_words(*facts) == words
+
+
+def test_cart_details_says_what_paypal_said_in_plain_words(admin_client, mixed_carts):
+    cart = mixed_carts["pending"]
+    Cart.objects.filter(pk=cart.pk).update(
+        paypal_status="COMPLETED", paypal_capture_status="PENDING", paypal_status_reason="ECHECK"
+    )
+
+    html = admin_client.get(f"{LIST_URL}inspect/{cart.pk}/").content.decode()
+
+    assert "Payment pending at PayPal (eCheck): not received yet" in html

@@ -18,12 +18,27 @@ pytestmark = pytest.mark.django_db
 ROW_ACTION = re.compile(r'<a href="(?P<url>[^"]+)" class="" >\s*<svg[^>]*>.*?</svg>\s*(?P<label>[^<]+?)\s*</a>', re.S)
 
 
-def row_actions(client, cart):
-    """The labels in the "⋯" menu of ``cart``'s row on the listing."""
+ROW_BUTTON = re.compile(
+    r'<a href="(?P<url>[^"]+)" class="button button-small button-secondary"[^>]*>\s*<svg[^>]*>.*?</svg>'
+    r"\s*(?P<label>[^<]+?)\s*</a>",
+    re.S,
+)
+
+
+def row_html(client, cart):
     html = client.get(BASE).content.decode()
     start = html.index(f'id="snippet_{cart.pk}_title"')
-    row = html[start : html.index("</tr>", start)]
-    return [m["label"] for m in ROW_ACTION.finditer(row)]
+    return html[start : html.index("</tr>", start)]
+
+
+def row_actions(client, cart):
+    """The labels in the "⋯" menu of ``cart``'s row on the listing."""
+    return [m["label"] for m in ROW_ACTION.finditer(row_html(client, cart))]
+
+
+def row_buttons(client, cart):
+    """The buttons visible in ``cart``'s row: {label: url}."""
+    return {m["label"]: m["url"] for m in ROW_BUTTON.finditer(row_html(client, cart))}
 
 
 ACTION_LABELS = {"Confirm Order", "Unlock Cart", "Check PayPal now", "Delete Cart"}
@@ -55,31 +70,34 @@ def test_custom_permissions_are_offered_in_the_group_editor():
 
 def test_superuser_row_buttons_follow_the_cart_state(admin_client, mixed_carts):
     assert row_actions(admin_client, mixed_carts["pending"]) == [
-        "Edit",
         "Confirm Order",
         "Unlock Cart",
         "Check PayPal now",
         "Delete Cart",
         "History",
     ]
-    assert row_actions(admin_client, mixed_carts["open"]) == ["Edit", "Cart Details", "Delete Cart", "History"]
-    assert row_actions(admin_client, mixed_carts["awaiting"]) == ["Edit", "Check PayPal now", "History"]
-    assert row_actions(admin_client, mixed_carts["ordered"]) == ["Edit", "History"]
+    assert row_actions(admin_client, mixed_carts["open"]) == ["Delete Cart", "History"]
+    assert row_actions(admin_client, mixed_carts["awaiting"]) == ["Check PayPal now", "History"]
+    assert row_actions(admin_client, mixed_carts["ordered"]) == ["History"]
 
 
-def test_edit_of_a_locked_cart_points_at_cart_details(admin_client, mixed_carts):
-    html = admin_client.get(BASE).content.decode()
-    pk = mixed_carts["pending"].pk
-    start = html.index(f'id="snippet_{pk}_title"')
-    row = html[start : html.index("</tr>", start)]
-    edit = next(m for m in ROW_ACTION.finditer(row) if m["label"] == "Edit")
-    assert edit["url"] == f"{BASE}inspect/{pk}/"
+@pytest.mark.parametrize("state", ["pending", "open", "awaiting", "ordered"])
+def test_every_row_has_a_visible_edit_button_that_opens_cart_details(admin_client, mixed_carts, state):
+    cart = mixed_carts[state]
+    assert row_buttons(admin_client, cart) == {"Edit": f"{BASE}inspect/{cart.pk}/"}
+
+
+@pytest.mark.parametrize("who", ["unlock_editor", "viewer"])
+def test_the_edit_button_has_the_same_label_for_everyone_who_may_see_the_cart(client, mixed_carts, who, request):
+    client.force_login(request.getfixturevalue(who))
+    cart = mixed_carts["pending"]
+    assert row_buttons(client, cart) == {"Edit": f"{BASE}inspect/{cart.pk}/"}
 
 
 def test_unlock_only_editor_sees_only_unlock_and_check(client, unlock_editor, mixed_carts):
     client.force_login(unlock_editor)
-    assert row_actions(client, mixed_carts["pending"]) == ["Cart Details", "Unlock Cart", "Check PayPal now", "History"]
-    assert row_actions(client, mixed_carts["open"]) == ["Cart Details", "History"]
+    assert row_actions(client, mixed_carts["pending"]) == ["Unlock Cart", "Check PayPal now", "History"]
+    assert row_actions(client, mixed_carts["open"]) == ["History"]
     assert header_labels(client, mixed_carts["pending"]) == ["Unlock Cart", "Check PayPal now"]
 
 
@@ -96,7 +114,7 @@ def test_superuser_cart_details_header(admin_client, mixed_carts):
 
 def test_viewer_sees_no_action_at_all(client, viewer, mixed_carts):
     client.force_login(viewer)
-    assert row_actions(client, mixed_carts["pending"]) == ["Cart Details", "History"]
+    assert row_actions(client, mixed_carts["pending"]) == ["History"]
     assert header_labels(client, mixed_carts["pending"]) == []
 
 

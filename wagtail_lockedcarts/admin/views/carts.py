@@ -29,7 +29,7 @@ from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
-from wagtail_lockedcarts.models import Cart, CartStatus
+from wagtail_lockedcarts.models import Cart
 
 #: Searched by exact value (PayPal ids are upper-case letters and digits).
 EXACT_SEARCH_FIELDS = ("paypal_order_id", "paypal_capture_id")
@@ -42,6 +42,7 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
 
     any_permission_required = ["add", *CART_ACCESS_ACTIONS]
     page_title = _("Cart Management")
+    custom_value_preprocess = {**IndexView.custom_value_preprocess, **display.LOCAL_TIME_EXPORT}
 
     def get_cart_filter_tabs(self):
         """The Cart Filter as a row of tabs: (label, url, count or None, current). Each keeps the

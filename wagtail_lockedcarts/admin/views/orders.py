@@ -24,6 +24,7 @@ from wagtail_lockedcarts.models import Order
 class OrderIndexView(SafeCsvExportMixin, IndexView):
     any_permission_required = list(ORDER_ACCESS_ACTIONS)
     page_title = _("Orders")
+    custom_value_preprocess = {**IndexView.custom_value_preprocess, **display.LOCAL_TIME_EXPORT}
 
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("user")

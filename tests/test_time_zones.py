@@ -111,10 +111,10 @@ def test_the_history_shows_the_lock_in_the_site_time_zone(admin_client, locked_c
 
 
 def test_the_daily_email_dates_its_report_in_the_site_time_zone(locked_cart, site):
-    from wagtail_lockedcarts.background.notifications import build_digest, render_digest
+    from wagtail_lockedcarts.background.notifications import build_daily_notification, render_daily_notification
 
     # 23:30 UTC on 1 March is already 2 March in Berlin: the e-mail is the report of 2 March.
-    digest = render_digest(build_digest(site, now=LOCKED_UTC))
+    digest = render_daily_notification(build_daily_notification(site, now=LOCKED_UTC))
 
     assert digest.date.isoformat() == "2026-03-02"
     assert "March 2, 2026" in digest.subject or "March 2, 2026" in digest.text

@@ -10,6 +10,7 @@ and the POST are reported afterwards, untouched.
 without lifecycle and without the audit snapshot.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -38,6 +39,18 @@ def _report_failures(request, failures):
         )
 
 
+class ActionPermissionRequiredMixin:
+    """The confirmation page (GET) and the action (POST) need the same permission: a user who
+    may never do this action gets a 403 before any cart is looked up, so a refused user sees no
+    customer name or e-mail. Carts whose *state* refuses the action are still listed (by number
+    only) for users who hold the permission."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.permission_policy.user_has_permission(request.user, self.action.name):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
 class ReportSkippedMixin:
     """Carts that no longer pass the per-instance check when the form is posted (another admin
     changed them after the confirmation page) are skipped and named, never silently dropped."""
@@ -57,7 +70,7 @@ class ReportSkippedMixin:
         return super().prepare_action(objects, objects_without_access)
 
 
-class CartBulkAction(ReportSkippedMixin, SnippetBulkAction):
+class CartBulkAction(ActionPermissionRequiredMixin, ReportSkippedMixin, SnippetBulkAction):
     """A cart action of :mod:`~wagtail_lockedcarts.admin.display` on many carts, run through
     Wagtail's :meth:`form_valid` (``before_bulk_action`` / ``after_bulk_action`` hooks, one
     transaction). Every cart is audit-logged by lifecycle through ``log()``; Wagtail's admin
@@ -155,7 +168,7 @@ class CheckPayPalBulkAction(CartBulkAction):
         return None  # reported by check_each, once PayPal answered
 
 
-class DeleteCartsBulkAction(ReportSkippedMixin, DeleteBulkAction):
+class DeleteCartsBulkAction(ActionPermissionRequiredMixin, ReportSkippedMixin, DeleteBulkAction):
     """Wagtail's snippet bulk delete (its ``before/after_delete_snippet`` hooks included), each
     cart deleted through lifecycle with its audit snapshot."""
 

@@ -86,25 +86,51 @@ def test_shopper_pays_and_the_admin_sees_the_order(
     assert f"Order {order.pk}" in row.inner_text() and "buyer@example.com" in row.inner_text()
 
 
+def open_locked_carts(admin, live_server, route):
+    """The article's two ways in: the "Locked Carts" summary on the dashboard, or "Cart
+    Management" in the sidebar and then "Locked Carts" in the "Cart Filter"."""
+    if route == "dashboard":
+        admin.locator(".w-summary__list").get_by_role("link", name=re.compile(r"^\d+ Locked carts?$", re.I)).click()
+    else:
+        admin.get_by_role("link", name="Cart Management").click()
+        admin.wait_for_url(re.compile(r"/admin/lockedcarts/carts/$"))
+        cart_filter = admin.get_by_role("navigation", name="Cart Filter")
+        cart_filter.get_by_role("link", name=re.compile(r"^Locked Carts")).click()
+    admin.wait_for_url(re.compile(r"/admin/lockedcarts/carts/\?cart_filter=locked$"))
+    expect(admin.get_by_role("navigation", name="Cart Filter").locator("[aria-current=page]")).to_have_text(
+        re.compile(r"Locked Carts\s*1")
+    )
+
+
+ARTICLE_STEPS = [
+    (
+        "Confirm Order",
+        "dashboard",
+        "Yes, confirm the order",
+        "Order {order} created from the cart",
+        "Your order {order} was confirmed. Thank you!",
+    ),
+    (
+        "Unlock Cart",
+        "cart_management",
+        "Yes, unlock the cart",
+        "Cart {cart} unlocked.",
+        "Your cart is open again: no payment was taken for it. You can change it or pay again.",
+    ),
+    (
+        "Delete Cart",
+        "cart_management",
+        "Yes, delete the cart",
+        "Cart {cart} deleted.",
+        "Your previous cart was removed. You can go on shopping with a new cart.",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    "action, confirm_label, admin_message, shopper_message",
-    [
-        (
-            "Confirm Order",
-            "Yes, confirm the order",
-            "Order {order} created from the cart",
-            "Your order {order} was confirmed. Thank you!",
-        ),
-        (
-            "Delete Cart",
-            "Yes, delete the cart",
-            "Cart {cart} deleted.",
-            "Your previous cart was removed. You can go on shopping with a new cart.",
-        ),
-    ],
-    ids=["confirm", "delete"],
+    "action, route, confirm_label, admin_message, shopper_message", ARTICLE_STEPS, ids=["confirm", "unlock", "delete"]
 )
-def test_a_locked_cart_resolved_by_an_admin_frees_the_shoppers_same_browser(
+def test_the_support_articles_steps_resolve_a_locked_cart_and_the_shopper_is_told_once(
     new_context,
     live_server,
     paypal_sandbox,
@@ -112,6 +138,7 @@ def test_a_locked_cart_resolved_by_an_admin_frees_the_shoppers_same_browser(
     cart_settings,
     superuser,
     action,
+    route,
     confirm_label,
     admin_message,
     shopper_message,
@@ -120,43 +147,43 @@ def test_a_locked_cart_resolved_by_an_admin_frees_the_shoppers_same_browser(
     shopper_context = new_context()
     shopper = shopper_context.new_page()
     add_first_product(shopper, live_server, shop)
+    pay_on_paypal(shopper, live_server, "Pay with card")
+    assert Order.objects.count() == 1  # a first, paid order: the shopper is a returning customer
+    add_first_product(shopper, live_server, shop)
     pay_on_paypal(shopper, live_server, "Pay – pending (eCheck)")
 
     assert shopper.locator(".lockedcarts-checkout--pending h1").inner_text() == "Your payment is pending"
     cart = shopper_cart(shopper_context)
     assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.PENDING_PAYMENT)
 
-    # The cart shows as locked and refuses edits with a clear message.
+    # The cart shows as locked and refuses edits with a clear message, shown once.
     shopper.get_by_role("link", name="View your cart").click()
     assert shopper.locator(".lockedcarts-cart").get_attribute("data-cart-status") == "locked"
     assert "Your cart is locked" in shopper.locator(".lockedcarts-cart__notice").inner_text()
     assert shopper.get_by_role("button", name="Pay with PayPal").count() == 0
     assert shopper.get_by_role("button", name="Remove").count() == 0
     add_first_product(shopper, live_server, shop)
-    assert any(
-        m.startswith("Your cart is locked while we check your payment with PayPal.") for m in messages_on(shopper)
-    )
+    refusals = [m for m in messages_on(shopper) if "locked" in m]
+    assert len(refusals) == 1 and refusals[0].startswith("Your cart is locked while we check your payment with PayPal.")
     assert shopper.locator(".cart-link__state").inner_text() == "locked"
     assert cart.lines.get().quantity == 1
 
-    # An admin, in a browser of their own, finds the cart and resolves it.
+    # An admin, in a browser of their own, follows the article.
     admin = new_context().new_page()
     admin_login(admin, live_server.url)
-    admin.get_by_role("link", name="Cart Management").click()
-    admin.wait_for_url(re.compile(r"/admin/lockedcarts/carts/$"))
-    admin.get_by_role("button", name="Filter").click()
-    admin.get_by_role("button", name="Cart Filter").click()
-    admin.get_by_label("Locked Carts").check()
-    admin.wait_for_url(re.compile(r"cart_filter=locked"))
+    open_locked_carts(admin, live_server, route)
     rows = admin.locator("table.listing tbody tr")
     expect(rows).to_have_count(1)
-    rows.first.get_by_role("link", name=cart.customer_label).click()
+    row = rows.first
+    assert cart.customer_label in row.inner_text() and "12.50" in row.inner_text()
+    row.get_by_role("link", name=re.compile(r"^Edit\b")).click()
     admin.wait_for_url(re.compile(rf"/admin/lockedcarts/carts/inspect/{cart.pk}/"))
-    assert "12.50" in admin.locator("main").inner_text()
-    action_link = admin.get_by_role("link", name=action, exact=True).first
-    if not action_link.is_visible():  # Delete Cart sits in the header's "…" (Actions) menu
-        admin.get_by_role("button", name="Actions").click()
-    action_link.click()
+    assert admin.locator("h1").inner_text().startswith("Cart Details")
+    details = admin.locator("main").inner_text()
+    assert "12.50 EUR" in details and "Payment pending at PayPal (eCheck): not received yet" in details
+    for label in ("Confirm Order", "Unlock Cart", "Delete Cart", "Check PayPal now"):
+        expect(admin.get_by_role("link", name=label, exact=True)).to_be_visible()
+    admin.get_by_role("link", name=action, exact=True).click()
     assert admin.locator("h1").inner_text().strip().startswith(action)
     submit(admin, admin.get_by_role("button", name=confirm_label))
     order = Order.objects.filter(cart_id=cart.pk).first()
@@ -168,13 +195,18 @@ def test_a_locked_cart_resolved_by_an_admin_frees_the_shoppers_same_browser(
     assert messages_on(shopper) == [shopper_message.format(order=order.pk if order else "")]
     shopper.reload()
     assert messages_on(shopper) == []
-    assert shopper.locator(".cart-link").get_attribute("data-cart-count") == "0"
 
     add_first_product(shopper, live_server, shop)
     assert "Added to your cart." in messages_on(shopper)
-    fresh = shopper_cart(shopper_context)
-    assert fresh.pk != cart.pk and fresh.status == CartStatus.OPEN and fresh.lines.count() == 1
-    assert shopper.locator(".cart-link").get_attribute("data-cart-count") == "1"
+    now = shopper_cart(shopper_context)
+    assert now.status == CartStatus.OPEN
+    if action == "Unlock Cart":
+        # The same cart, unlocked: what they had plus what they just added.
+        assert now.pk == cart.pk and now.lines.get().quantity == 2
+        assert shopper.locator(".cart-link").get_attribute("data-cart-count") == "2"
+    else:
+        assert now.pk != cart.pk and now.lines.count() == 1
+        assert shopper.locator(".cart-link").get_attribute("data-cart-count") == "1"
 
 
 def test_dashboard_shows_locked_carts_first_and_links_to_the_filtered_listing(

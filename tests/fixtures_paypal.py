@@ -122,7 +122,7 @@ class SandboxHelper:
 
     # ---- PayPal's side ----------------------------------------------------------------------
 
-    def _control(self, path, payload=None):
+    def _control(self, path, payload=None, expect=200):
         from wagtail_lockedcarts.contrib.paypal_sandbox import conf
 
         response = requests.post(
@@ -131,7 +131,7 @@ class SandboxHelper:
             auth=(conf.get("CLIENT_ID"), conf.get("CLIENT_SECRET")),
             timeout=30,
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == expect, response.text
         return response.json()
 
     def set_faults(self, fail_next=0, fail_status=500, delay_next=0, delay_seconds=0.0, path_contains=""):
@@ -170,6 +170,57 @@ class SandboxHelper:
 
     def reverse_approval(self, order_id):
         return self._control(f"orders/{order_id}/reverse-approval")
+
+    # Each of these is something PayPal does on its own, with the webhook PayPal would send
+    # (queued until deliver_webhooks). ``expect=409`` checks one that does not apply.
+
+    def refund(self, order_id, value=None, currency=None, expect=200):
+        """Refund the capture: all that is left, or ``value`` of it (PAYMENT.CAPTURE.REFUNDED)."""
+        payload = {"amount": {"value": str(value), "currency_code": currency}} if value is not None else {}
+        return self._control(f"orders/{order_id}/refund", payload, expect=expect)
+
+    def reverse(self, order_id, expect=200):
+        """A chargeback takes the remaining capture back (PAYMENT.CAPTURE.REVERSED)."""
+        return self._control(f"orders/{order_id}/reverse", expect=expect)
+
+    def decline_pending(self, order_id, event="PAYMENT.CAPTURE.DECLINED", expect=200):
+        """A pending capture fails after all (PAYMENT.CAPTURE.DECLINED, or DENIED)."""
+        return self._control(f"orders/{order_id}/decline", {"event": event}, expect=expect)
+
+    def void(self, order_id, expect=200):
+        """PayPal voids an uncaptured order (CHECKOUT.ORDER.VOIDED)."""
+        return self._control(f"orders/{order_id}/void", expect=expect)
+
+    def complete(self, order_id, expect=200):
+        """PayPal completes an approved order itself (CHECKOUT.ORDER.COMPLETED + the capture event)."""
+        return self._control(f"orders/{order_id}/complete", expect=expect)
+
+    def expire(self, order_id, expect=200):
+        """Time runs out: an unapproved order disappears (404, no webhook); an approved one is
+        reversed (CHECKOUT.PAYMENT-APPROVAL.REVERSED)."""
+        return self._control(f"orders/{order_id}/expire", expect=expect)
+
+    def refuse_capture(self, shopper, issue, follow=True):
+        """Approve so that the capture is refused with PayPal's 422 ``issue``
+        (INSTRUMENT_DECLINED, PAYER_ACTION_REQUIRED, TRANSACTION_REFUSED, PAYER_CANNOT_PAY,
+        MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED), or created ``"capture"`` DECLINED / ``"failed"`` FAILED."""
+        return self.pay(shopper, "Decline", follow=follow, decline_mode=issue)
+
+    def api(self, method, path, **kwargs):
+        """Call the sandbox's API as the merchant (bearer token from the configured credentials)."""
+        from wagtail_lockedcarts.contrib.paypal_sandbox import conf
+
+        if not getattr(self, "_token", None):
+            answer = requests.post(
+                f"{self.api_base}/v1/oauth2/token",
+                data={"grant_type": "client_credentials"},
+                auth=(conf.get("CLIENT_ID"), conf.get("CLIENT_SECRET")),
+                timeout=30,
+            )
+            self._token = answer.json()["access_token"]
+        url = path if path.startswith("http") else f"{self.api_base}{path}"
+        headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
+        return requests.request(method, url, headers=headers, timeout=30, **kwargs)
 
     def order(self, order_id):
         from wagtail_lockedcarts.contrib.paypal_sandbox.models import SandboxOrder

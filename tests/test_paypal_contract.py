@@ -602,3 +602,16 @@ def test_an_expired_order_is_gone_and_sends_no_webhook(paypal_sandbox):
     assert _capture(paypal_sandbox, created["id"]).status_code == 404
     assert requests.get(f"{paypal_sandbox.api_base}/checkoutnow?token={created['id']}", timeout=30).status_code == 404
     assert paypal_sandbox.webhooks(order_id=created["id"]) == []
+
+
+def test_the_capture_declines_reconcile_handles_are_issues_paypal_lists_for_capture():
+    """ORDER_EXPIRED, for one, is named by PayPal for authorize only: a capture never answers it."""
+    from wagtail_lockedcarts.paypal.reconcile import DECLINE_ISSUES
+
+    listed = {
+        branch["properties"]["issue"]["enum"][0]
+        for branch in spec("orders")["components"]["schemas"]["orders.capture-422"]["properties"]["details"]["items"][
+            "anyOf"
+        ]
+    }
+    assert DECLINE_ISSUES <= listed, DECLINE_ISSUES - listed

@@ -7,6 +7,7 @@ until :func:`deliver_pending` — deterministic for tests.
 """
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -21,6 +22,8 @@ from .models import SandboxWebhook
 from .representations import capture_json, event_json, iso, new_event_id, order_json, paypal_value
 
 logger = logging.getLogger("wagtail_lockedcarts.contrib.paypal_sandbox")
+
+SIGNATURE_PATTERN = re.compile(r"^(?!\d+$)\w+\S+")
 
 # capture status -> (event type, summary template); PayPal's summaries name the amount and currency.
 CAPTURE_EVENT_TYPES = {
@@ -72,8 +75,15 @@ def signed_request(webhook, webhook_id=None, transmission_time=None):
 
     Each delivery is a new transmission (id and time), as each of PayPal's retries is."""
     body = webhook.body.encode()
-    transmission_id = str(uuid.uuid4())
     transmission_time = transmission_time or iso(timezone.now())
+    webhook_id = webhook_id or conf.get("WEBHOOK_ID")
+    # Webhooks v1 wants transmission_sig to match ^(?!\d+$)\w+\S+ (first character \w): pick a
+    # transmission id whose base64 signature does not start with "+" or "/".
+    while True:
+        transmission_id = str(uuid.uuid4())
+        signature = signing.sign(transmission_id, transmission_time, webhook_id, body)
+        if SIGNATURE_PATTERN.match(signature):
+            break
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "PayPal/AUHD-214.0-58829318",
@@ -81,9 +91,7 @@ def signed_request(webhook, webhook_id=None, transmission_time=None):
         "PAYPAL-CERT-URL": webhook.cert_url,
         "PAYPAL-TRANSMISSION-ID": transmission_id,
         "PAYPAL-TRANSMISSION-TIME": transmission_time,
-        "PAYPAL-TRANSMISSION-SIG": signing.sign(
-            transmission_id, transmission_time, webhook_id or conf.get("WEBHOOK_ID"), body
-        ),
+        "PAYPAL-TRANSMISSION-SIG": signature,
     }
     return body, headers
 

@@ -261,7 +261,12 @@ def _checkout_and_pay(paypal_sandbox, shop, lines):
 def test_the_clients_checkout_traffic_conforms_to_paypals_specs(
     contract, paypal_sandbox, shop, settings, cart_settings, currency, lines, value
 ):
-    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "DEFAULT_CURRENCY": currency}
+    # The postback verification, so its request is checked too (local verification sends none).
+    settings.WAGTAIL_LOCKEDCARTS = {
+        **settings.WAGTAIL_LOCKEDCARTS,
+        "DEFAULT_CURRENCY": currency,
+        "WEBHOOK_VERIFICATION": "postback",
+    }
 
     shopper = _checkout_and_pay(paypal_sandbox, shop, lines)
 

@@ -42,6 +42,8 @@ DEFAULTS = {
     # PAYPAL-TRANSMISSION-TIME may differ from our clock by at most this many seconds.
     "WEBHOOK_MAX_AGE_SECONDS": 600,
     "DASHBOARD_PANEL_ITEMS": 5,
+    # Admin listings count rows up to this many, then say "more than …" (and page that far).
+    "LISTING_COUNT_LIMIT": 10_000,
     # With the wagtail_lockedcarts.modeladmin sub-app: False = the site registers the ModelAdmins.
     "MODELADMIN_REGISTER": True,
     "PAYPAL": {},

@@ -75,6 +75,7 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
     add_to_reference_index = False
     list_per_page = 25
     ordering = "-locked_at"
+    index_results_template_name = "wagtail_lockedcarts/admin/index_results.html"
 
     index_view_class = admin_carts.CartIndexView
     index_template_name = "wagtail_lockedcarts/admin/cart_index.html"
@@ -90,10 +91,13 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
     delete_cart_view_class = admin_carts.CartActionView
 
     filterset_class = CartFilterSet
+    # What the search box reaches; the query itself is CartQuerySet.search (indexed arms).
     search_fields = [
         "customer_name",
         "customer_email",
         "payer_email",
+        "user__first_name",
+        "user__last_name",
         "user__email",
         "paypal_order_id",
         "paypal_capture_id",
@@ -167,6 +171,7 @@ class OrderViewSet(ActionViewSetMixin, SnippetViewSet):
     add_to_reference_index = False
     list_per_page = 25
     ordering = "-created_at"
+    index_results_template_name = "wagtail_lockedcarts/admin/index_results.html"
 
     index_view_class = admin_orders.OrderIndexView
     inspect_view_class = admin_orders.OrderInspectView

@@ -6,6 +6,7 @@ from wagtail_lockedcarts.models.carts import (
     CartQuerySet,
     CartStatus,
     LockReason,
+    attach_line_totals,
     stale_condition,
 )
 from wagtail_lockedcarts.models.notifications import DailyNotificationRun
@@ -19,6 +20,7 @@ __all__ = [
     "Cart",
     "CartLine",
     "CartQuerySet",
+    "attach_line_totals",
     "CartStatus",
     "LockReason",
     "LOCK_REASON_IN_SENTENCE",

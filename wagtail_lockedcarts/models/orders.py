@@ -52,6 +52,26 @@ class OrderQuerySet(models.QuerySet):
             return self.filter(status=OrderStatus.SUBMITTED, submitted_at__lt=older_than)
         return self.filter(not_confirmed_condition(now, site))
 
+    def search(self, term):
+        """Orders by number, whole PayPal id, or any part of the customer's name or e-mail —
+        the same rules as :meth:`CartQuerySet.search`, each arm served by its own index."""
+        from wagtail_lockedcarts.models.carts import PAYPAL_ID_SHAPE
+
+        term = (term or "").strip()
+        if not term:
+            return self
+        exact = models.Q(pk=int(term)) if term.isdigit() and len(term) < 19 else models.Q(pk__in=[])
+        if PAYPAL_ID_SHAPE.fullmatch(term):
+            value = term.upper()
+            return self.filter(exact | models.Q(paypal_order_id=value) | models.Q(paypal_capture_id=value))
+        base = Order._default_manager.order_by()
+        arms = [base.filter(**{f"{name}__icontains": term}).values("pk") for name in ORDER_SEARCH_FIELDS]
+        return self.filter(exact | models.Q(pk__in=arms[0].union(*arms[1:])))
+
+
+#: Order columns searched by substring (trigram-indexed on PostgreSQL).
+ORDER_SEARCH_FIELDS = ("customer_name", "email")
+
 
 class Order(models.Model):
     """An order made from exactly one cart (``cart`` is unique: a second order cannot exist)."""
@@ -101,6 +121,10 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "submitted_at"], name="lockedcarts_order_status"),
+            # The Orders listing's default order (newest first), walked backwards.
+            models.Index(fields=["created_at", "id"], name="lockedcarts_order_list"),
+            models.Index(fields=["paypal_order_id"], name="lockedcarts_order_paypal"),
+            models.Index(fields=["paypal_capture_id"], name="lockedcarts_order_capture"),
             models.Index(fields=["site", "status"], name="lockedcarts_order_site"),
         ]
         constraints = [*card_constraints("lockedcarts_order")]

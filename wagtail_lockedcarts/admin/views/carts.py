@@ -1,11 +1,9 @@
 """Cart Management screens: listing, edit (open carts), Cart Details (inspect), history and the
 view that runs the cart actions declared in :mod:`wagtail_lockedcarts.admin.display`."""
 
-import re
-
 from django.contrib.admin.utils import quote
 from django.db import models
-from django.db.models import Q
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -25,15 +23,12 @@ from wagtail.snippets.views.snippets import (
 from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.filters import CART_FILTER_CHOICES, cart_filter_counts
+from wagtail_lockedcarts.admin.pagination import CappedPaginator
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
-from wagtail_lockedcarts.models import Cart
-
-#: Searched by exact value (PayPal ids are upper-case letters and digits).
-EXACT_SEARCH_FIELDS = ("paypal_order_id", "paypal_capture_id")
-PAYPAL_ID_SHAPE = re.compile(r"(?=.*\d)[A-Za-z0-9-]{8,64}")
+from wagtail_lockedcarts.models import Cart, attach_line_totals
 
 
 class CartIndexView(SafeCsvExportMixin, IndexView):
@@ -42,6 +37,7 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
 
     any_permission_required = ["add", *CART_ACCESS_ACTIONS]
     page_title = _("Cart Management")
+    paginator_class = CappedPaginator
     custom_value_preprocess = {**IndexView.custom_value_preprocess, **display.LOCAL_TIME_EXPORT}
 
     def get_cart_filter_tabs(self):
@@ -73,46 +69,42 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
         return context
 
     def get_base_queryset(self):
-        return super().get_base_queryset().for_admin()
-
-    def order_queryset(self, queryset):
-        ordering = self.ordering
-        if ordering in ("locked_at", "-locked_at"):
-            if self.filters_only_locked_carts():
-                # Locked carts always have locked_at: a plain ordering walks the (status, locked_at) index.
-                return queryset.order_by(ordering, "-pk" if ordering.startswith("-") else "pk")
-            field = models.F("locked_at")
-            field = field.desc(nulls_last=True) if ordering.startswith("-") else field.asc(nulls_last=True)
-            return queryset.order_by(field, "-pk")
-        queryset = super().order_queryset(queryset)
-        if queryset.query.order_by:
-            return queryset.order_by(*queryset.query.order_by, "-pk")
+        """Plain carts: line totals and users are fetched for the page's rows only
+        (:meth:`paginate_queryset`). Only sorting by total (and the export) needs the SQL total
+        of every cart."""
+        queryset = super().get_base_queryset()
+        if self.ordering in ("sort_total", "-sort_total") or self.is_export:
+            return queryset.for_admin()
         return queryset
 
-    def filters_only_locked_carts(self):
-        params = self.request.GET
-        return (params.get("cart_filter") or params.get("status")) == "locked"
+    def order_queryset(self, queryset):
+        """Every order is one an index walks (see ``Cart.Meta.indexes``), with ``id`` as the
+        tie-breaker in the same direction, so page 1, page 2 and the last page stay cheap."""
+        ordering = self.ordering
+        if not ordering:
+            return queryset
+        descending = ordering.startswith("-")
+        key = ordering.lstrip("-")
+        tiebreak = "-pk" if descending else "pk"
+        if key == "locked_at":
+            # Never-locked carts last in both directions.
+            field = models.F("locked_at")
+            field = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+            return queryset.order_by(field, tiebreak)
+        return queryset.order_by(ordering, tiebreak)
 
     def search_queryset(self, queryset):
-        """Names and e-mails match by substring. A term shaped like a PayPal id (letters and
-        digits, no spaces, no "@") is looked up only as a whole PayPal order/capture id or cart
-        number, through their indexes: an admin pastes those whole, and ORing them with a
-        substring match would read every cart of a large shop (see benchmarks/)."""
+        """See :meth:`~wagtail_lockedcarts.models.CartQuerySet.search` (names and e-mails by any
+        part, PayPal ids whole)."""
         if not self.is_searching:
             return queryset
-        term = self.search_query.strip()
-        if term.isdigit():
-            query = Q(pk=int(term))
-        else:
-            query = Q()
-        if PAYPAL_ID_SHAPE.fullmatch(term):
-            for field in EXACT_SEARCH_FIELDS:
-                query |= Q(**{field: term.upper()})
-            return queryset.filter(query)
-        for field in self.search_fields or []:
-            if field not in EXACT_SEARCH_FIELDS:
-                query |= Q(**{f"{field}__icontains": term})
-        return queryset.filter(query)
+        return queryset.search(self.search_query)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)
+        page.object_list = object_list = attach_line_totals(object_list)
+        prefetch_related_objects(object_list, "user")
+        return paginator, page, object_list, is_paginated
 
     def _get_title_column(self, field_name, column_class=TitleColumn, **kwargs):
         column_class = self._get_title_column_class(column_class)

@@ -15,6 +15,7 @@ from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
 from wagtail_lockedcarts import rules
 from wagtail_lockedcarts.admin import display
+from wagtail_lockedcarts.admin.pagination import CappedPaginator
 from wagtail_lockedcarts.admin.permissions import ORDER_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
@@ -24,6 +25,7 @@ from wagtail_lockedcarts.models import Order
 class OrderIndexView(SafeCsvExportMixin, IndexView):
     any_permission_required = list(ORDER_ACCESS_ACTIONS)
     page_title = _("Orders")
+    paginator_class = CappedPaginator
     custom_value_preprocess = {**IndexView.custom_value_preprocess, **display.LOCAL_TIME_EXPORT}
 
     def get_base_queryset(self):
@@ -35,10 +37,17 @@ class OrderIndexView(SafeCsvExportMixin, IndexView):
         return [c for c in super().columns if not isinstance(c, BulkActionsCheckboxColumn)]
 
     def order_queryset(self, queryset):
-        queryset = super().order_queryset(queryset)
-        if queryset.query.order_by:
-            return queryset.order_by(*queryset.query.order_by, "-pk")
-        return queryset
+        """``id`` breaks ties in the sort's own direction: newest first walks the
+        (created_at, id) index backwards instead of sorting every order."""
+        if not self.ordering:
+            return queryset
+        return queryset.order_by(self.ordering, "-pk" if self.ordering.startswith("-") else "pk")
+
+    def search_queryset(self, queryset):
+        """See :meth:`~wagtail_lockedcarts.models.OrderQuerySet.search`."""
+        if not self.is_searching:
+            return queryset
+        return queryset.search(self.search_query)
 
     def get_inspect_url(self, instance):
         if self.inspect_url_name and self.user_has_any_permission(ORDER_ACCESS_ACTIONS):

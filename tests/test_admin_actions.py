@@ -237,3 +237,29 @@ def test_a_viewset_subclass_swaps_an_action_view_through_its_view_class_attribut
     assert patterns["confirm_cart"].callback.view_class is AuditedConfirmView
     assert patterns["unlock_cart"].callback.view_class is CartActionView
     assert patterns["confirm_cart"].callback.view_initkwargs["action"].label == "Confirm Order"
+
+
+@pytest.mark.urls("tests.urls_action_form")
+def test_an_action_with_a_form_shows_it_refuses_bad_input_and_passes_the_cleaned_data(
+    admin_client, superuser, locked_cart
+):
+    from tests import urls_action_form
+
+    url = f"/admin-extra/unlock-with-reason/{locked_cart.pk}/"
+    urls_action_form.performed.clear()
+
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert 'name="reason"' in page.content.decode()
+
+    refused = admin_client.post(url, {"reason": ""})
+    assert refused.status_code == 400
+    assert 'name="reason"' in refused.content.decode()
+    assert Cart.objects.get(pk=locked_cart.pk).status == CartStatus.LOCKED
+    assert urls_action_form.performed == []
+
+    done = admin_client.post(url, {"reason": "Customer phoned: paid by bank transfer"})
+    assert done.status_code == 302
+    assert Cart.objects.get(pk=locked_cart.pk).status == CartStatus.OPEN
+    assert urls_action_form.performed == ["Customer phoned: paid by bank transfer"]
+    assert cart_log(locked_cart.pk, "wagtail_lockedcarts.unlock").filter(user=superuser).exists()

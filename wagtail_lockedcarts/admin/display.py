@@ -287,7 +287,9 @@ class AdminAction:
     lifecycle call; it returns a :class:`~wagtail_lockedcarts.lifecycle.TransitionResult` or raises a
     :class:`~wagtail_lockedcarts.exceptions.LockedCartsError` whose message is shown.
     ``success_message`` may use ``%(cart)s`` and ``%(order)s``; when it is empty, the outcome's
-    own message is shown.
+    own message is shown. An action that needs input (a reason, an acknowledgement) names a
+    ``form_class``, built as ``form_class(obj, data=…)``; its cleaned data is passed to
+    ``perform`` as keyword arguments, and an invalid form changes nothing.
     """
 
     name: str
@@ -305,6 +307,7 @@ class AdminAction:
     primary: bool = False
     #: The object is gone afterwards, so the admin is never sent back to it.
     removes_object: bool = False
+    form_class: type | None = None
 
     @property
     def page_title(self):

@@ -146,16 +146,29 @@ class AdminActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, BaseOpe
             next_url=self.next_url,
             cancel_url=self.get_cancel_url(),
             summary=self.get_summary(),
+            form=self.form,
         )
         return context
 
     # Handlers -------------------------------------------------------------------------------
 
+    @cached_property
+    def form(self):
+        """The action's form (a reason, an acknowledgement …) or None. Its cleaned data is
+        passed to the lifecycle call as keyword arguments."""
+        if self.action.form_class is None:
+            return None
+        return self.action.form_class(self.object, **self.get_form_kwargs())
+
+    def get_form_kwargs(self):
+        return {"data": self.request.POST} if self.request.method == "POST" else {}
+
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data())
 
     def perform_operation(self):
-        self.outcome = self.action.perform(self.object, self.request.user)
+        options = self.form.cleaned_data if self.form is not None else {}
+        self.outcome = self.action.perform(self.object, self.request.user, **options)
 
     def get_success_message(self):
         return self.action.format_success_message(self.object, self.outcome)
@@ -167,6 +180,9 @@ class AdminActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, BaseOpe
             messages.warning(self.request, self.outcome.message or self.get_stale_message())
 
     def post(self, request, *args, **kwargs):
+        if self.form is not None and not self.form.is_valid():
+            messages.validation_error(request, _("The action could not be run. Please check the form."), self.form)
+            return self.render_to_response(self.get_context_data(), status=400)
         try:
             return super().post(request, *args, **kwargs)
         except LockedCartsError as error:

@@ -99,3 +99,34 @@ def test_a_whole_price_is_accepted_in_a_zero_decimal_currency(make_cart, shop):
     line = lifecycle.add_line(cart, shop[1].cart_key, 2)  # 25.00
 
     assert line.unit_price == Decimal("25")
+
+
+def test_the_shopper_and_the_admin_see_yen_without_decimals(client, admin_client, shop, settings):
+    from django.urls import reverse
+
+    from wagtail_lockedcarts.models import Cart
+
+    settings.USE_THOUSAND_SEPARATOR = False
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "DEFAULT_CURRENCY": "JPY"}
+    client.post(reverse("wagtail_lockedcarts:add_line"), {"product": shop[1].cart_key, "quantity": 3})
+    cart = Cart.objects.get()
+
+    shopper_page = client.get(reverse("wagtail_lockedcarts:cart")).content.decode()
+    admin_page = admin_client.get(f"/admin/lockedcarts/carts/inspect/{cart.pk}/").content.decode()
+
+    assert cart.currency == "JPY"
+    for page in (shopper_page, admin_page):
+        assert "75 JPY" in page and "25 JPY" in page
+        assert "75.00" not in page and "25.00" not in page
+
+
+@pytest.mark.parametrize(
+    ("currency", "ids"),
+    [("EUR", []), ("JPY", []), ("XYZ", ["wagtail_lockedcarts.E016"]), ("eur", ["wagtail_lockedcarts.E016"])],
+)
+def test_a_default_currency_paypal_does_not_accept_is_an_error_at_start_up(settings, currency, ids):
+    from wagtail_lockedcarts.checks import check_default_currency
+
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "DEFAULT_CURRENCY": currency}
+
+    assert [message.id for message in check_default_currency()] == ids

@@ -115,6 +115,24 @@ def check_dotted_paths(app_configs=None, **kwargs):
 
 
 @register(Tags.compatibility)
+def check_default_currency(app_configs=None, **kwargs):
+    """E016: a DEFAULT_CURRENCY PayPal does not accept would fail every checkout; say so at start-up."""
+    from wagtail_lockedcarts import conf
+    from wagtail_lockedcarts.money import PAYPAL_CURRENCIES
+
+    currency = conf.get("DEFAULT_CURRENCY")
+    if currency in PAYPAL_CURRENCIES:
+        return []
+    return [
+        Error(
+            f'WAGTAIL_LOCKEDCARTS["DEFAULT_CURRENCY"] = {currency!r} is not a currency PayPal accepts.',
+            hint=f"Use one of {', '.join(sorted(PAYPAL_CURRENCIES))} (upper case).",
+            id="wagtail_lockedcarts.E016",
+        )
+    ]
+
+
+@register(Tags.compatibility)
 def check_paypal_credentials(app_configs=None, **kwargs):
     """W012: without credentials every checkout fails; in DEBUG that is a developer's choice."""
     from wagtail_lockedcarts import conf

@@ -136,16 +136,22 @@ def amounts_match(amount, currency, expected_amount, expected_currency):
     return value is not None and expected is not None and value == expected
 
 
-def format_money(amount, currency):
-    """Localised ``"1.500 JPY"`` / ``"12,50 EUR"`` with the currency's own number of decimals.
+def format_amount(amount, currency):
+    """Localised ``"1.500"`` (JPY) / ``"12,50"`` (EUR): the number alone, in the currency's decimals.
 
     Currencies PayPal does not know are shown with two decimals rather than failing a page.
     """
     if amount is None:
         return ""
-    places = PAYPAL_CURRENCIES.get(str(currency or "").upper(), 2)
     value = _decimal(amount)
     if value is None:
-        return f"{amount} {currency}".strip()
-    shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{number_format(shown, places)} {currency or ''}".strip()
+        return str(amount)
+    places = PAYPAL_CURRENCIES.get(str(currency or "").upper(), 2)
+    return number_format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), places)
+
+
+def format_money(amount, currency):
+    """Localised ``"1.500 JPY"`` / ``"12,50 EUR"`` with the currency's own number of decimals."""
+    if amount is None:
+        return ""
+    return f"{format_amount(amount, currency)} {currency or ''}".strip()

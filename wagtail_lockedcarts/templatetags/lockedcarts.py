@@ -5,7 +5,9 @@
   to the cart page;
 - ``{% cart_notice %}``: this request's shop messages — the one-time notices ("Your order 12 was
   confirmed") and the cart's confirmations — for base templates that show no Django messages;
-- ``{% lockedcarts_stylesheet %}``: the optional storefront stylesheet (``STOREFRONT_CSS``).
+- ``{% lockedcarts_stylesheet %}``: the optional storefront stylesheet (``STOREFRONT_CSS``);
+- ``{{ amount|money:currency }}``: an amount with its currency's own decimals (``1.500 JPY``);
+  ``{{ amount|amount_in:currency }}`` the number alone (``1.500``).
 
 Each renders an overridable template under ``wagtail_lockedcarts/tags/``.
 """
@@ -16,6 +18,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 
 from wagtail_lockedcarts import conf
+from wagtail_lockedcarts.money import format_amount, format_money
 from wagtail_lockedcarts.products import is_available, product_key
 
 register = template.Library()
@@ -63,3 +66,15 @@ def lockedcarts_stylesheet():
     if not conf.get("STOREFRONT_CSS"):
         return ""
     return format_html('<link rel="stylesheet" href="{}">', static("wagtail_lockedcarts/css/storefront.css"))
+
+
+@register.filter
+def money(amount, currency):
+    """``1.500 JPY`` / ``12,50 EUR``: localised, with the decimals PayPal uses for the currency."""
+    return format_money(amount, currency)
+
+
+@register.filter
+def amount_in(amount, currency):
+    """The number alone, for sentences that place the currency themselves."""
+    return format_amount(amount, currency)

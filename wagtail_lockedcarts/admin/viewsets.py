@@ -79,6 +79,7 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
 
     index_view_class = admin_carts.CartIndexView
     index_template_name = "wagtail_lockedcarts/admin/cart_index.html"
+    edit_template_name = "wagtail_lockedcarts/admin/cart_edit.html"
     edit_view_class = admin_carts.CartEditView
     delete_view_class = admin_carts.CartDeleteView
     inspect_view_class = admin_carts.CartInspectView

@@ -208,14 +208,31 @@ class CertificateCache:
         self._keys = {}
         self._failures = {}
         self._fetches = deque()
+        self._url_locks = {}
 
     def clear(self):
         with self._lock:
+            self._url_locks.clear()
             self._keys.clear()
             self._failures.clear()
             self._fetches.clear()
 
     def public_key(self, url):
+        """The key for ``url``, downloading it at most once at a time per URL (concurrent
+        deliveries in other threads wait for that one download instead of starting their own)."""
+        key = self._cached(url)
+        if key is not None:
+            return key
+        with self._lock:
+            url_lock = self._url_locks.setdefault(url, threading.Lock())
+        with url_lock:
+            key = self._cached(url)
+            if key is not None:
+                return key
+            self._count_download()
+            return self._download(url)
+
+    def _cached(self, url):
         now = time.monotonic()
         with self._lock:
             cached = self._keys.get(url)
@@ -223,11 +240,18 @@ class CertificateCache:
                 return cached[0]
             if self._failures.get(url, 0) > now:
                 raise Rejected("certificate unusable")
+        return None
+
+    def _count_download(self):
+        now = time.monotonic()
+        with self._lock:
             while self._fetches and self._fetches[0] < now - 60:
                 self._fetches.popleft()
             if len(self._fetches) >= conf.get("WEBHOOK_CERT_FETCHES_PER_MINUTE"):
                 raise Rejected("too many certificate downloads", status=503)
             self._fetches.append(now)
+
+    def _download(self, url):
         try:
             pem = get_client().fetch_certificate(url)
             key, not_after = load_certificate_chain(pem)
@@ -236,11 +260,11 @@ class CertificateCache:
         except (InvalidCertificate, PayPalError) as error:
             logger.warning("Rejected the webhook signing certificate at %s: %s", url, error)
             with self._lock:
-                self._failures[url] = now + CERT_FAILURE_SECONDS
+                self._failures[url] = time.monotonic() + CERT_FAILURE_SECONDS
             raise Rejected("certificate unusable") from error
         lifetime = min((not_after - timezone.now()).total_seconds(), CERT_CACHE_MAX_SECONDS)
         with self._lock:
-            self._keys[url] = (key, now + lifetime)
+            self._keys[url] = (key, time.monotonic() + lifetime)
         return key
 
 

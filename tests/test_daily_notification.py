@@ -406,3 +406,27 @@ def test_templates_written_before_the_rename_still_render(notify_settings, make_
     send_due_daily_notifications()
 
     assert mail.outbox[0].subject == "localhost: 1"
+
+
+def test_order_rows_say_why_they_are_listed_and_what_to_check(notify_settings, aged_order):
+    from wagtail_lockedcarts.models import Cart, Order
+
+    on_hold = aged_order("on_hold", hours_ago=3)
+    Order.objects.filter(pk=on_hold.pk).update(card_brand="VISA", card_last4="1881")
+    Cart.objects.filter(pk=on_hold.cart_id).update(
+        paypal_status="COMPLETED", paypal_capture_status="PENDING", paypal_status_reason="PAYMENT_REVIEW"
+    )
+    late = aged_order("submitted", hours_ago=30)
+    Order.objects.filter(pk=late.pk).update(export_attempts=1, last_export_error="ConnectionError: no answer")
+
+    (result,) = send_due_daily_notifications()
+
+    sections = {section.key: section for section in result.notification.sections}
+    (held,) = sections["on_hold"].items
+    assert held.reason == "Payment pending at PayPal"
+    assert "Visa ••••1881" in held.detail and on_hold.paypal_order_id in held.detail
+    assert "Payment pending at PayPal (under review by PayPal): not received yet" in held.detail
+    (unconfirmed,) = sections["not_confirmed"].items
+    assert (unconfirmed.reason, unconfirmed.detail) == ("Export not acknowledged", "ConnectionError: no answer")
+    html = html_of(mail.outbox[0])
+    assert "Payment pending at PayPal" in html and "Export not acknowledged" in html

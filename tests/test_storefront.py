@@ -155,6 +155,25 @@ def test_a_locked_cart_refuses_page_edits_with_a_message(client, shop):
     assert cart.lines.count() == 1
 
 
+def test_a_refused_edit_on_the_cart_page_says_it_is_locked_once(client, shop):
+    """Update on a cart page opened before the cart froze: back on the cart page, its notice
+    explains the lock; the same words do not appear a second time as a message above it."""
+    add(client, shop[0], 1)
+    cart = lock_shoppers_cart(client)
+    cart_url = reverse("wagtail_lockedcarts:cart")
+
+    response = client.post(
+        reverse("wagtail_lockedcarts:update_line"),
+        {"line": cart.lines.get().pk, "quantity": 3},
+        HTTP_REFERER="http://testserver" + cart_url,
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0].endswith(cart_url)
+    assert response.content.decode().count("Your cart is locked while we check your payment with PayPal.") == 1
+    assert cart.lines.get().quantity == 1
+
+
 def test_bad_quantities_are_refused_with_400_for_json(client, shop):
     response = add(client, shop[0], 0, **JSON)
     assert response.status_code == 400 and "quantity" in response.json()["fields"]

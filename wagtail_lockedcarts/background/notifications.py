@@ -149,6 +149,16 @@ def local_now(now=None):
     return timezone.localtime(now or timezone.now(), timezone.get_default_timezone())
 
 
+def _order_detail(order):
+    if order.status == OrderStatus.SUBMITTED:
+        return order.last_export_error or str(_("The export has not answered yet."))
+    parts = [order.masked_card, order.paypal_order_id]
+    cart = order.cart
+    if cart is not None and (cart.paypal_status or cart.paypal_capture_status):
+        parts.append(display.paypal_status_text(cart))
+    return " · ".join(part for part in parts if part)
+
+
 def _age(since, now):
     return timesince(since, now, depth=2) if since else ""
 
@@ -200,17 +210,20 @@ def _build_daily_notification(site, now, date, site_settings):
             for cart in rows
         ]
 
-    def order_items(queryset, since_field, count):
+    def order_items(queryset, since_field, count, reason):
+        """Each row says why it is listed (``reason``) and what to check: card and PayPal order
+        for an order on hold, the export's last error for one not confirmed."""
         if not count or not limit:
             return []
-        rows = queryset.order_by(since_field, "pk")[:limit]
+        rows = queryset.select_related("cart").order_by(since_field, "pk")[:limit]
         return [
             NotificationItem(
                 label=" – ".join(part for part in (str(order), order.customer_name) if part),
                 url=display.order_url("inspect", order, absolute=True),
                 age=_age(getattr(order, since_field), now),
                 total=format_money(order.total, order.currency),
-                detail=order.last_export_error,
+                reason=str(reason),
+                detail=_order_detail(order),
             )
             for order in rows
         ]
@@ -240,7 +253,9 @@ def _build_daily_notification(site, now, date, site_settings):
             key="on_hold",
             title=_("Orders on hold"),
             count=on_hold,
-            items=order_items(orders.filter(status=OrderStatus.ON_HOLD), "created_at", on_hold),
+            items=order_items(
+                orders.filter(status=OrderStatus.ON_HOLD), "created_at", on_hold, _("Payment pending at PayPal")
+            ),
             list_url=display.order_list_url("on_hold", absolute=True),
             summary=ngettext("%(count)s order on hold", "%(count)s orders on hold", on_hold) % {"count": on_hold},
         ),
@@ -248,7 +263,7 @@ def _build_daily_notification(site, now, date, site_settings):
             key="not_confirmed",
             title=_("Orders submitted but not confirmed"),
             count=unconfirmed,
-            items=order_items(orders.filter(unconfirmed_q), "submitted_at", unconfirmed),
+            items=order_items(orders.filter(unconfirmed_q), "submitted_at", unconfirmed, _("Export not acknowledged")),
             list_url=display.order_list_url("not_confirmed", absolute=True),
             summary=ngettext("%(count)s order not confirmed", "%(count)s orders not confirmed", unconfirmed)
             % {"count": unconfirmed},

@@ -81,11 +81,23 @@ def _respond(request, cart, message=None, error=None, status=200):
         elif message:
             payload["message"] = str(message)
         return JsonResponse(payload, status=status)
-    if error:
+    back = _back(request)
+    came_from = request.POST.get("next") or request.headers.get("Referer") or ""
+    if error and not (status == 409 and _is_cart_page(came_from)):
+        # A refused edit on the cart page itself: the page's own notice says the cart is
+        # frozen, so the same words are not shown a second time above it.
         messages.error(request, error)
     elif message:
         messages.success(request, message)
-    return _back(request)
+    return back
+
+
+def _is_cart_page(url):
+    from urllib.parse import urlsplit
+
+    from django.urls import reverse
+
+    return urlsplit(url).path == reverse("wagtail_lockedcarts:cart")
 
 
 def _invalid(request, form):

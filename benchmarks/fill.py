@@ -195,6 +195,19 @@ def add_history(site_id, product_pks, first_index, count):
     return count
 
 
+def add_stock_rows(size):
+    """Grow the floor's table (benchmarks.StockRow) to ``size`` rows, like the cart table."""
+    from benchmarks.models import StockRow
+
+    table = StockRow._meta.db_table
+    have = _max_id(table)
+    if size > have:
+        _execute(
+            f"INSERT INTO {table} (title) SELECT 'Stock row ' || i FROM generate_series(%s, %s) AS i",
+            [have + 1, size],
+        )
+
+
 def analyze():
     with connection.cursor() as cursor:
         for table in (CART, LINE, ORDER, USER):

@@ -184,7 +184,7 @@ def proposals(site, term):
         ),
         Proposal(
             "P4",
-            "B3 daily notification lists: line totals by correlated subquery (admin_cart_queryset) instead of with_totals()",
+            "B3 daily notification lists: line totals by correlated subquery (CartQuerySet.for_admin) instead of with_totals()",
             notification_items_current,
             notification_items_proposed,
         ),

@@ -7,7 +7,7 @@ run: close to 1 means the operation does not grow with the shop's history.
 
 Environment: ``BENCH_SMALL`` (10000), ``BENCH_LARGE`` (1000000), ``BENCH_REPEAT`` (15),
 ``BENCH_REPEAT_SLOW`` (7, for the background jobs), ``BENCH_OUT`` (benchmarks/results/latest.md),
-``BENCH_PROPOSALS`` (1; 0 skips timing the proposed fixes of :mod:`benchmarks.proposals`).
+``BENCH_PROPOSALS`` (0; 1 also times the proposed fixes of :mod:`benchmarks.proposals`).
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ REPEAT_SLOW = int(os.environ.get("BENCH_REPEAT_SLOW", 7))
 OUT = os.environ.get("BENCH_OUT", os.path.join(os.path.dirname(__file__), "results", "latest.md"))
 TIME_CAP = float(os.environ.get("BENCH_TIME_CAP", 30))  # seconds of timed runs per measurement
 RATIO_FLAG = 3.0
+#: Issue 13's targets for the admin pages: growth 10k → 1M, and cost relative to the floor.
+GROWTH_TARGET = 1.2
+SEARCH_GROWTH_TARGET = 1.5
+FLOOR_TARGET = 1.3
 BIG_TABLES = {fill.CART: "cart", fill.LINE: "cartline", fill.ORDER: "order"}
 OUR_PREFIX = "wagtail_lockedcarts_"
 SCAN_NODES = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Bitmap Index Scan"}
@@ -263,6 +267,15 @@ def measurements(world):
             _ok(contains=world.locked_paypal_id),
         ),
         Measurement(
+            "F0",
+            "floor",
+            "Wagtail's stock snippet listing of a trivial model, same number of rows (the floor)",
+            lambda: admin.get("/admin/snippets/benchmarks/stockrow/"),
+            _ok(contains="Stock row"),
+            hot=False,
+        ),
+        *listing_measurements(world, admin),
+        Measurement(
             "B1",
             "background",
             f"Checkout sweep: lock_stale_checkouts() locks {fill.SWEEP} stale carts",
@@ -292,6 +305,61 @@ def measurements(world):
             repeat=REPEAT_SLOW,
             hot=False,
         ),
+    ]
+
+
+#: Cart Management and Orders pages at both sizes: (key, label, url, query, expected text).
+CARTS_URL = "/admin/lockedcarts/carts/"
+ORDERS_URL = "/admin/lockedcarts/orders/"
+#: A customer and a user of the history present at both sizes (fill.add_history / add_users numbering).
+SEARCH_N = 77
+
+
+def listing_measurements(world, admin):
+    pages = [
+        ("L1", "Cart Management, unfiltered (the sidebar link)", CARTS_URL, {}, "Locked Customer"),
+        ("L2", "Cart Management, page 2", CARTS_URL, {"p": 2}, "Locked Customer"),
+        ("L3", "Cart Management, last page offered", CARTS_URL, {"p": 100_000}, "Customer"),
+        ("L4", "Cart Filter: Awaiting payment", CARTS_URL, {"cart_filter": "awaiting_payment"}, "Checkout Customer"),
+        ("L5", "Cart Filter: Open", CARTS_URL, {"cart_filter": "open"}, "Customer"),
+        ("L6", "sorted by customer", CARTS_URL, {"ordering": "customer_name"}, "Customer"),
+        ("L7", "sorted by status", CARTS_URL, {"ordering": "status"}, "Customer"),
+        ("L8", "sorted by locked at, oldest first", CARTS_URL, {"ordering": "locked_at"}, "Locked Customer"),
+        (
+            "L9",
+            "sorted by total (line sums of every cart: see report)",
+            CARTS_URL,
+            {"ordering": "-sort_total"},
+            "Customer",
+        ),
+        ("Q1", "search: whole customer e-mail", CARTS_URL, {"q": f"customer{SEARCH_N}@example.com"}, "Customer"),
+        # "Last77" also matches Last770…, Last7700…: more users at 1M than at 10k.
+        ("Q2", "search: a user's last name (more matches at 1M)", CARTS_URL, {"q": f"Last{SEARCH_N}"}, "Customer"),
+        ("Q3", "search: a user's full name", CARTS_URL, {"q": f"First{SEARCH_N} Last{SEARCH_N}"}, "Customer"),
+        (
+            "Q4",
+            "search: customer name on the cart (more matches at 1M)",
+            CARTS_URL,
+            {"q": f"Customer {SEARCH_N}"},
+            "Customer",
+        ),
+        ("O1", "Orders, unfiltered", ORDERS_URL, {}, "Order"),
+        ("O2", "Orders, page 2", ORDERS_URL, {"p": 2}, "Order"),
+        ("O3", "Orders filter: On hold", ORDERS_URL, {"order_filter": "on_hold"}, "Order Customer"),
+        ("O4", "Orders filter: Submitted", ORDERS_URL, {"order_filter": "submitted"}, "Order Customer"),
+        ("O5", "Orders filter: Exported", ORDERS_URL, {"order_filter": "exported"}, "Customer"),
+        ("O6", "Orders filter: Not confirmed", ORDERS_URL, {"order_filter": "not_confirmed"}, "Order Customer"),
+        ("O7", "Orders search: customer e-mail", ORDERS_URL, {"q": f"customer{SEARCH_N}@example.com"}, "Customer"),
+    ]
+    return [
+        Measurement(
+            key,
+            "search" if key.startswith("Q") or key == "O7" else "admin",
+            label,
+            (lambda url=url, query=query: admin.get(url, query)),
+            _ok(contains=expected),
+        )
+        for key, label, url, query, expected in pages
     ]
 
 
@@ -494,9 +562,14 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
         + l
         + " (on our tables) | scans on our tables at "
         + l
+        + " | × floor "
+        + s
+        + " / "
+        + l
         + " | flags |",
-        "|---|---|---:|---:|---:|---:|---|---|---|",
+        "|---|---|---:|---:|---:|---:|---|---|---|---|",
     ]
+    floor = {size: results[size].get("F0") for size in sizes}
     findings = []
     for m in ms:
         a, b = results[small][m.key], results[large][m.key]
@@ -511,15 +584,27 @@ def render(results, ms, facts, sizes, phases, total_seconds, proposal_lines=()):
             flags.append(("⚠ " if m.hot else "") + "Seq Scan " + ", ".join(BIG_TABLES[t] for t in seq))
         if m.key == "S1" and b.our_queries:
             flags.append("⚠ touches the cart")
-        if flags and any(f.startswith("⚠") for f in flags):
+        vs_floor = ""
+        if m.area in ("admin", "search") and floor[small] and floor[large]:
+            fa, fb = a.median_ms / floor[small].median_ms, b.median_ms / floor[large].median_ms
+            vs_floor = f"{fa:.2f} / {fb:.2f}"
+            growth_target = SEARCH_GROWTH_TARGET if m.area == "search" else GROWTH_TARGET
+            if ratio > growth_target:
+                flags.append(f"✗ growth > {growth_target:g}")
+            if max(fa, fb) > FLOOR_TARGET:
+                flags.append(f"✗ > {FLOOR_TARGET:g}× floor")
+        if flags and any(f.startswith(("⚠", "✗")) for f in flags):
             findings.append((m, a, b, ratio, flags))
         lines.append(
             f"| {m.key} | {m.label} | {a.median_ms:.1f} | {b.median_ms:.1f} | **{ratio:.2f}** | {a.runs} | "
             f"{a.queries} ({a.our_queries}) / {b.queries} ({b.our_queries}) | {describe_scans(b)} | "
-            f"{'; '.join(flags) or 'ok'} |"
+            f"{vs_floor} | {'; '.join(flags) or 'ok'} |"
         )
     lines += [
         "",
+        f"× floor: the page's median over the stock listing's (F0) at the same size. Targets (issue 13): "
+        f"admin pages grow ≤ {GROWTH_TARGET:g}×, searches ≤ {SEARCH_GROWTH_TARGET:g}×, and cost ≤ {FLOOR_TARGET:g}× the "
+        "floor; ✗ marks a miss. "
         f"Flags: ⚠ ratio > {RATIO_FLAG:g} (grows with table size); ⚠ Seq Scan on the cart, cart line or "
         "order table in a request path; query counts must be equal at both sizes. "
         "“our tables” = `wagtail_lockedcarts_*`; the scans column lists every scan node of every such "
@@ -615,6 +700,7 @@ def grow(world, size, added):
     missing = size - Cart.objects.count()
     if missing > 0:
         fill.add_history(world.site.pk, [p.pk for p in world.products], added + 1, missing)
+    fill.add_stock_rows(size)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     phase = {"fill_s": time.time() - start, "tables": fill.table_facts()}
@@ -668,7 +754,7 @@ def main():
         phases[size]["load"] = load
     use_database(large_db)
     proposal_lines = []
-    if os.environ.get("BENCH_PROPOSALS", "1") != "0":
+    if os.environ.get("BENCH_PROPOSALS", "0") != "0":
         from benchmarks import proposals
 
         log("proposed fixes")

@@ -13,3 +13,6 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
+
+# The floor: Wagtail's stock snippet listing of a trivial model (benchmarks/models.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # noqa: F405

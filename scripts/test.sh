@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite: SQLite, then PostgreSQL (throwaway server on 127.0.0.1) when its binaries
-# exist, then the browser tests when Chromium exists. LOCKEDCARTS_REQUIRE_ALL=1 turns a missing
-# PostgreSQL or Chromium into a failure instead of a skip (CI sets it).
+# exist (with the scaling-out test when redis-server exists too), then the browser tests when
+# Chromium exists. LOCKEDCARTS_REQUIRE_ALL=1 turns a missing PostgreSQL, redis-server or Chromium
+# into a failure instead of a skip (CI sets it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -25,7 +26,16 @@ else
   summary+=("ruff: failed"); status=1
 fi
 
-# PostgreSQL-only tests (real row locks, a real qcluster) run in the PostgreSQL pass below.
+# PostgreSQL-only tests (real row locks, a real qcluster) run in the PostgreSQL pass below; the
+# scaling-out test there also needs Debian's redis-server (it starts its own on 127.0.0.1).
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$REQUIRE_ALL" = 1 ]; then
+    echo "redis-server missing and LOCKEDCARTS_REQUIRE_ALL=1"; status=1; summary+=("redis: missing")
+  else
+    echo "redis-server not installed: the scaling-out test (tests/test_scaling_out.py) will skip"
+  fi
+fi
+
 run "sqlite" -m "not browser and not postgres" -q "$@"
 
 PGDIR=""

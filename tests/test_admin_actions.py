@@ -1,6 +1,8 @@
 """The cart action views: a confirmation page on GET, the lifecycle transition on POST, a
 message, an audit entry, and back to where the admin came from. Stale pages change nothing."""
 
+import os
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -263,3 +265,32 @@ def test_an_action_with_a_form_shows_it_refuses_bad_input_and_passes_the_cleaned
     assert Cart.objects.get(pk=locked_cart.pk).status == CartStatus.OPEN
     assert urls_action_form.performed == ["Customer phoned: paid by bank transfer"]
     assert cart_log(locked_cart.pk, "wagtail_lockedcarts.unlock").filter(user=superuser).exists()
+
+
+def test_a_site_registers_its_own_viewset_and_every_link_follows_it():
+    """``WAGTAIL_LOCKEDCARTS["CART_VIEWSET"]`` is what the package registers: the URL of Confirm
+    Order resolves to the site's view and the links built by admin.display point at it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import django; django.setup();"
+        "from django.urls import resolve;"
+        "from wagtail_lockedcarts.admin import display;"
+        "from wagtail_lockedcarts.models import Cart;"
+        "url = display.cart_url('confirm_cart', 7);"
+        "print(type(display.viewset_for(Cart)).__name__, url, resolve(url).func.view_class.__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings_custom_viewset",
+            "PYTHONPATH": os.pathsep.join(sys.path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ShopCartViewSet", "/admin/lockedcarts/carts/confirm/7/", "ConfirmWithNoteView"]

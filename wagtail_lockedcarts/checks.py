@@ -87,14 +87,15 @@ def check_sqlite_transaction_mode(app_configs=None, **kwargs):
 
 @register(Tags.compatibility)
 def check_dotted_paths(app_configs=None, **kwargs):
-    """E011: a dotted-path setting (ORDER_EXPORTER, PRODUCT_RESOLVER) that cannot be imported
-    fails only later, inside a qcluster task or on add-to-cart; say so at start-up instead."""
+    """E011: a dotted-path setting (ORDER_EXPORTER, PRODUCT_RESOLVER, CART_VIEWSET, ORDER_VIEWSET)
+    that cannot be imported fails only later, inside a qcluster task, on add-to-cart or when the
+    admin starts; say so at start-up instead."""
     from django.utils.module_loading import import_string
 
     from wagtail_lockedcarts import conf
 
     errors = []
-    for name in ("ORDER_EXPORTER", "PRODUCT_RESOLVER"):
+    for name in ("ORDER_EXPORTER", "PRODUCT_RESOLVER", "CART_VIEWSET", "ORDER_VIEWSET"):
         path = conf.get(name)
         try:
             target = import_string(path)

@@ -46,6 +46,9 @@ DEFAULTS = {
     "LISTING_COUNT_LIMIT": 10_000,
     # With the wagtail_lockedcarts.modeladmin sub-app: False = the site registers the ModelAdmins.
     "MODELADMIN_REGISTER": True,
+    # The admin viewsets to register: a subclass may swap a view (``confirm_cart_view_class`` …).
+    "CART_VIEWSET": "wagtail_lockedcarts.admin.viewsets.CartViewSet",
+    "ORDER_VIEWSET": "wagtail_lockedcarts.admin.viewsets.OrderViewSet",
     "PAYPAL": {},
     # Template the storefront pages extend (your site's "base.html"); None = a bare HTML page.
     "BASE_TEMPLATE": None,

@@ -11,11 +11,11 @@ from wagtail_lockedcarts.admin.bulk_actions import (
 from wagtail_lockedcarts.admin.components import LockedCartsPanel, LockedCartsSummaryItem
 from wagtail_lockedcarts.admin.log_actions import register_log_actions
 from wagtail_lockedcarts.admin.permissions import register_policies
-from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
+from wagtail_lockedcarts.admin.viewsets import configured_viewset
 
 register_policies()  # before the viewsets: this module may be imported before our AppConfig.ready()
-register_snippet(CartViewSet)
-register_snippet(OrderViewSet)
+register_snippet(configured_viewset("CART_VIEWSET"))
+register_snippet(configured_viewset("ORDER_VIEWSET"))
 
 
 @hooks.register("register_log_actions")

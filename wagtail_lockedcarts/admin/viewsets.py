@@ -16,11 +16,12 @@ URL finder: the modeladmin menu replaces them (either/or).
 
 from django.apps import apps
 from django.urls import path
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from wagtail_lockedcarts import rules
+from wagtail_lockedcarts import conf, rules
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.filters import CartFilterSet, OrderFilterSet
 from wagtail_lockedcarts.admin.views import carts as admin_carts
@@ -28,6 +29,12 @@ from wagtail_lockedcarts.admin.views import orders as admin_orders
 from wagtail_lockedcarts.models import Cart, CartStatus, Order, OrderStatus
 
 MODELADMIN_APP = "wagtail_lockedcarts.modeladmin"
+
+
+def configured_viewset(setting):
+    """The viewset class named by ``WAGTAIL_LOCKEDCARTS[setting]`` (``CART_VIEWSET`` or
+    ``ORDER_VIEWSET``): a site's subclass that swaps a view is registered in place of ours."""
+    return import_string(conf.get(setting))
 
 
 def modeladmin_installed():

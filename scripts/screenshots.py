@@ -15,6 +15,7 @@ Never runs ``playwright install``: the browser is ``LOCKEDCARTS_CHROMIUM`` (defa
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -168,12 +169,24 @@ def take_screenshots(base_url, admin_password, out):
             admin.locator("table.listing tbody tr").first.wait_for()
             shoot(admin, out, "cart-management.png")
 
+            # The article's step: "click on the Edit button in the row of the cart in question".
             admin.locator("table.listing tbody tr", has_text="Alice").get_by_role(
-                "link", name="Alice", exact=False
+                "link", name=re.compile(r"^Edit\b")
             ).first.click()
             admin.wait_for_url(f"{base_url}/admin/lockedcarts/carts/inspect/**")
             expect_admin(admin, base_url)
+            details_url = admin.url
             shoot(admin, out, "cart-details.png")
+
+            # Check PayPal now: PayPal (the sandbox) still holds the eCheck, so nothing changes.
+            admin.get_by_role("link", name="Check PayPal now", exact=True).first.click()
+            admin.wait_for_url(f"{base_url}/admin/lockedcarts/carts/check-paypal/**")
+            with admin.expect_navigation():
+                admin.get_by_role("button", name="Ask PayPal").click()
+            expect_admin(admin, base_url)
+            admin.locator(".messages").first.wait_for()
+            shoot(admin, out, "check-paypal.png")
+            admin.goto(details_url)
 
             admin.get_by_role("link", name="Confirm Order", exact=True).first.click()
             admin.wait_for_url(f"{base_url}/admin/lockedcarts/carts/confirm/**")
@@ -201,6 +214,18 @@ def take_screenshots(base_url, admin_password, out):
             if status != "locked":
                 raise RuntimeError(f"Alice's cart is {status!r}, not locked: did seed_demo change?")
             shoot(shopper, out, "shop-cart-locked.png")
+
+            # A guest who went to PayPal and came back with the back button: the frozen cart.
+            guest = offline_context(browser, base_url).new_page()
+            guest.goto(base_url + "/")
+            with guest.expect_navigation():
+                guest.get_by_role("button", name="Add to cart").first.click()
+            guest.goto(base_url + "/cart/")
+            guest.get_by_role("button", name="Pay with PayPal").click()
+            guest.wait_for_url(f"{base_url}/paypal-sandbox/**")
+            guest.goto(base_url + "/cart/")
+            guest.get_by_role("link", name="Return to PayPal").wait_for()
+            shoot(guest, out, "shop-cart-awaiting.png")
         finally:
             browser.close()
 

@@ -358,3 +358,19 @@ def test_make_manage_runs_a_command_against_the_demo_with_its_port_in_every_link
     assert any("/admin/lockedcarts/carts/inspect/" in link for link in links), result.stdout
     assert all(link.startswith("http://127.0.0.1:8123/") for link in links), links
     assert "Orders submitted but not confirmed" in result.stdout and "Orders on hold" in result.stdout
+
+
+def test_when_alices_echeck_clears_in_the_sandbox_check_paypal_now_makes_her_order(seeded, paypal_sandbox, superuser):
+    """The README's and the editor's guide's demo step: settle, then Check PayPal now."""
+    from wagtail_lockedcarts.contrib.paypal_sandbox.seeding import settle
+    from wagtail_lockedcarts.paypal.reconcile import reconcile_paypal_order
+
+    cart = Cart.objects.get(lock_reason=LockReason.PENDING_PAYMENT)
+    assert cart.paypal_order_id == "5O190127TN364715T"
+    settle(cart.paypal_order_id)
+
+    report = reconcile_paypal_order(cart.paypal_order_id, user=superuser)
+
+    assert report.changed
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.ORDERED and Order.objects.get(cart=cart).total == cart.amount

@@ -228,7 +228,9 @@ def test_seed_demo_brings_back_a_demo_cart_the_admin_deleted(seeded, superuser):
 
 
 def demo_env(db_path, **extra):
-    env = {**os.environ, "PYTHON": sys.executable, "LOCKEDCARTS_DB": str(db_path), **extra}
+    """The demo's environment; DEBUG on, as scripts/demo-env.sh sets it for the demo and
+    for commands run against it (the example site's settings have it off)."""
+    env = {**os.environ, "PYTHON": sys.executable, "LOCKEDCARTS_DB": str(db_path), "DJANGO_DEBUG": "1", **extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return env
 

@@ -206,3 +206,24 @@ def test_a_fresh_process_with_debug_off_stops_at_setup(tmp_path):
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "must never run on a public site" in result.stderr
+
+
+def test_an_unknown_webhook_verification_mode_is_an_error(settings):
+    from wagtail_lockedcarts.checks import check_webhook_verification
+
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "WEBHOOK_VERIFICATION": "none"}
+    assert [problem.id for problem in check_webhook_verification()] == ["wagtail_lockedcarts.E020"]
+
+
+def test_a_plain_http_certificate_prefix_on_a_remote_host_is_warned_about(settings):
+    from wagtail_lockedcarts.checks import check_webhook_verification
+
+    prefixes = [
+        "https://api.paypal.com/v1/notifications/certs/",
+        "http://127.0.0.1:8000/paypal-sandbox/v1/notifications/certs/",
+        "http://certs.example.com/v1/notifications/certs/",
+    ]
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "WEBHOOK_CERT_URL_PREFIXES": prefixes}
+    problems = check_webhook_verification()
+    assert [problem.id for problem in problems] == ["wagtail_lockedcarts.W021"]
+    assert "certs.example.com" in problems[0].msg

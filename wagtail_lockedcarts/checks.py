@@ -222,3 +222,34 @@ def check_renamed_settings(app_configs=None, **kwargs):
         for old, new in RENAMED.items()
         if old in user
     ]
+
+
+@register(Tags.security)
+def check_webhook_verification(app_configs=None, **kwargs):
+    """E020 an unknown ``WEBHOOK_VERIFICATION`` (every webhook would be refused), W021 a
+    certificate URL prefix that is not https on a remote host (its certificate, and so every
+    signature, could be forged in transit)."""
+    from urllib.parse import urlsplit
+
+    from wagtail_lockedcarts import conf
+
+    problems = []
+    if conf.get("WEBHOOK_VERIFICATION") not in ("local", "postback"):
+        problems.append(
+            Error(
+                f'WAGTAIL_LOCKEDCARTS["WEBHOOK_VERIFICATION"] is {conf.get("WEBHOOK_VERIFICATION")!r}.',
+                hint='Use "local" (verify the signature here) or "postback" (ask PayPal).',
+                id="wagtail_lockedcarts.E020",
+            )
+        )
+    for prefix in conf.get("WEBHOOK_CERT_URL_PREFIXES"):
+        parts = urlsplit(prefix)
+        if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            problems.append(
+                Warning(
+                    f"The webhook certificate URL prefix {prefix!r} is not https.",
+                    hint="Only PayPal's https API hosts should be allowed (loopback is fine for the offline sandbox).",
+                    id="wagtail_lockedcarts.W021",
+                )
+            )
+    return problems

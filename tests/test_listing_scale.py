@@ -325,3 +325,22 @@ def test_postgres_order_search_uses_trigram_and_paypal_indexes(postgres, make_or
     assert "lockedcarts_otrgm_customer_name" in text and "lockedcarts_otrgm_email" in text, text
     text = plan(Order.objects.search("PAYID12345678").order_by("-pk")[:25], off=LOOKUP)
     assert "lockedcarts_order_paypal" in text and "lockedcarts_order_capture" in text, text
+
+
+def test_postgres_dashboard_panel_walks_the_status_index(postgres, many_carts, rf, superuser):
+    from wagtail_lockedcarts.admin.components import LockedCartsPanel
+
+    many_carts(8)
+    request = rf.get("/admin/")
+    request.user = superuser
+    with CaptureQueriesContext(connection) as captured:
+        assert LockedCartsPanel(request).carts
+    (sql,) = [q["sql"] for q in captured if "\"status\" = 'locked'" in q["sql"] and "LIMIT" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_sort = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        text = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_sort")
+    assert "lockedcarts_status_locked" in text and "Sort" not in text, text

@@ -6,7 +6,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
-from wagtail_lockedcarts.products import ProductInfo, product_key
+from wagtail_lockedcarts.products import PurchasableMixin
 
 
 class ShopIndexPage(Page):
@@ -21,22 +21,16 @@ class ShopIndexPage(Page):
         return context
 
 
-class ProductPage(Page):
+class ProductPage(PurchasableMixin, Page):
+    """A product, made purchasable by the package's mixin (its own stricter ``sku`` and ``price``)."""
+
     sku = models.CharField(max_length=50, unique=True)
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     description = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [
-        FieldPanel("sku"),
-        FieldPanel("price"),
+        *PurchasableMixin.purchasable_panels,
         FieldPanel("description"),
     ]
     parent_page_types = ["shop.ShopIndexPage"]
     subpage_types = []
-
-    @property
-    def cart_key(self):
-        return product_key(self)
-
-    def get_cart_product_info(self):
-        return ProductInfo(key=product_key(self), title=self.title, unit_price=self.price, sku=self.sku)

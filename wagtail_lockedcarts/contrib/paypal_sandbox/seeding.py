@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from .models import Disposition, OrderStatus, SandboxOrder
-from .representations import new_id, order_json
+from .representations import new_account_id, new_id, order_json
 
 #: What the payer did, and what PayPal's order says as a result.
 NOT_APPROVED = "not_approved"  # left PayPal's page without choosing (closed the window, back button)
@@ -64,7 +64,7 @@ def record_order(
             status=OrderStatus.APPROVED,
             disposition=Disposition.PENDING if capture_status == "PENDING" else Disposition.COMPLETE,
             payment_kind="card" if last4 else "paypal",
-            payer_id=new_id(13),
+            payer_id=new_account_id(),
             payer_email=payer_email,
             card_brand=brand if last4 else "",
             card_last4=last4,

@@ -83,6 +83,38 @@ def test_deleted_cart_stays_in_site_history_with_its_snapshot(admin_client, supe
     assert "Gone Gina" in html
 
 
+def test_a_deleted_carts_snapshot_opens_from_its_history_entry(admin_client, superuser, make_cart):
+    import re
+
+    cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 2), (2, 1)], customer_name="Gone Gina")
+    admin_client.post(f"{CARTS}delete-cart/{cart.pk}/")
+    html = site_history(admin_client)
+
+    link = re.search(r'Cart deleted \(34.99 EUR, 2 lines\) <a href="(?P<url>[^"]+)">View snapshot</a>', html)
+    assert link, html
+    response = admin_client.get(link["url"])
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in ("Gone Gina", "34.99 EUR", "Mug", "Cap", f"Cart {cart.pk}", cart.paypal_order_id):
+        assert text in page, text
+    assert "<form" not in page.split("lockedcarts-summary")[-1]
+
+
+def test_a_deleted_carts_snapshot_is_refused_to_users_who_may_not_see_carts(client, admin_client, outsider, make_cart):
+    cart = make_cart(status=CartStatus.LOCKED, customer_name="Gone Gina")
+    admin_client.post(f"{CARTS}delete-cart/{cart.pk}/")
+    from wagtail.models import ModelLogEntry
+
+    entry = ModelLogEntry.objects.get(action="wagtail_lockedcarts.delete")
+    client.force_login(outsider)
+
+    response = client.get(f"{CARTS}deleted/{entry.pk}/")
+
+    assert response.status_code in (302, 403) and "Gone Gina" not in response.content.decode()
+    assert admin_client.get(f"{CARTS}deleted/{entry.pk + 1000}/").status_code == 404
+
+
 def test_order_history_shows_release_and_export(admin_client, superuser, make_order):
     order = make_order(OrderStatus.ON_HOLD)
     admin_client.post(f"{ORDERS}release/{order.pk}/")

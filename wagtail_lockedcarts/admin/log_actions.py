@@ -1,5 +1,7 @@
 """Readable labels for the audit-log actions :mod:`lifecycle` writes."""
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.log_actions import LogFormatter
@@ -47,10 +49,33 @@ class ReconcileFormatter(LogFormatter):
         return _("Checked with PayPal: %(summary)s") % {"summary": summary} if summary else _("Checked with PayPal")
 
 
+class _SafeMessage(SafeString):
+    """Wagtail capitalises log messages with ``capfirst`` (slice + concatenation), which would
+    turn safe HTML back into escaped text; this string keeps its safety through both."""
+
+    def __getitem__(self, key):
+        return _SafeMessage(str.__getitem__(self, key))
+
+    def __radd__(self, other):
+        return _SafeMessage("".join((str(other), str.__str__(self))))
+
+
 class DeleteFormatter(LogFormatter):
+    """ "Cart deleted (…)" with a link to the snapshot the entry keeps (the cart itself is gone)."""
+
     label = _("Delete cart")
 
     def format_message(self, log_entry):
+        text = self._text(log_entry)
+        try:
+            from wagtail_lockedcarts.admin.display import cart_url
+
+            url = cart_url("deleted_snapshot", log_entry.pk)
+        except Exception:  # noqa: BLE001 — the viewset may not be registered (modeladmin-only sites)
+            return text
+        return _SafeMessage(format_html('{} <a href="{}">{}</a>', text, url, _("View snapshot")))
+
+    def _text(self, log_entry):
         data = log_entry.data or {}
         if data.get("total"):
             lines = len(data.get("lines", []))

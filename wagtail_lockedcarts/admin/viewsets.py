@@ -165,6 +165,15 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
         if not modeladmin_installed():
             super().register_admin_url_finder()
 
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path(
+                "deleted/<int:log_id>/",
+                self.construct_view(admin_carts.DeletedCartSnapshotView, permission_policy=self.permission_policy),
+                name="deleted_snapshot",
+            ),
+        ]
+
 
 class OrderViewSet(ActionViewSetMixin, SnippetViewSet):
     model = Order

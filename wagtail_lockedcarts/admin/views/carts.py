@@ -1,6 +1,8 @@
 """Cart Management screens: listing, edit (open carts), Cart Details (inspect), history and the
 view that runs the cart actions declared in :mod:`wagtail_lockedcarts.admin.display`."""
 
+from decimal import Decimal
+
 from django.contrib.admin.utils import quote
 from django.db import models
 from django.db.models import prefetch_related_objects
@@ -9,8 +11,11 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import TitleColumn
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import Button, HeaderButton, ListingButton
 from wagtail.snippets.views.snippets import (
     DeleteView,
@@ -318,3 +323,56 @@ class CartActionView(AdminActionView):
 
     def get_summary(self):
         return display.cart_action_summary(self.object)
+
+
+class DeletedCartSnapshotView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """A deleted cart as its *Delete Cart* audit entry kept it (customer, lines, total, PayPal
+    references, card as brand + last 4), opened from that entry in *Reports → Site history*.
+    Read-only, for everyone who may see carts."""
+
+    any_permission_required = ["add", *CART_ACCESS_ACTIONS]
+    template_name = "wagtail_lockedcarts/admin/deleted_cart.html"
+    page_title = _("Deleted cart")
+    header_icon = "bin"
+
+    def dispatch(self, request, *args, **kwargs):
+        from django.contrib.contenttypes.models import ContentType
+        from django.shortcuts import get_object_or_404
+        from wagtail.models import ModelLogEntry
+
+        self.entry = get_object_or_404(
+            ModelLogEntry.objects.select_related("user"),
+            pk=kwargs["log_id"],
+            action=rules.LOG_DELETE,
+            content_type=ContentType.objects.get_for_model(Cart, for_concrete_model=False),
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return _("Cart %(cart)s") % {"cart": self.entry.object_id}
+
+    def get_context_data(self, **kwargs):
+        data = self.entry.data or {}
+        lines = [
+            {**line, "line_total": Decimal(line.get("unit_price") or 0) * int(line.get("quantity") or 0)}
+            for line in data.get("lines", [])
+        ]
+        return super().get_context_data(
+            entry=self.entry,
+            snapshot=data,
+            lines=lines,
+            summary_rows=[
+                (_("Cart number"), self.entry.object_id),
+                (_("Deleted at"), display.local_time(self.entry.timestamp)),
+                (_("Deleted by"), self.entry.user_display_name),
+                (_("Status"), data.get("status") or "—"),
+                (_("Lock reason"), data.get("lock_reason") or "—"),
+                (_("Customer"), data.get("customer") or "—"),
+                (_("Customer e-mail"), data.get("email") or "—"),
+                (_("Total amount"), f"{data.get('total', '—')} {data.get('currency', '')}".strip()),
+                (_("Card"), data.get("card") or "—"),
+                (_("PayPal order id"), data.get("paypal_order_id") or "—"),
+                (_("PayPal capture id"), data.get("paypal_capture_id") or "—"),
+            ],
+            **kwargs,
+        )

@@ -147,6 +147,28 @@ def test_bulk_check_with_paypal_orders_the_paid_cart(paypal_sandbox, shop, super
     ).exists()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bulk_check_reports_a_cart_paypal_does_not_know_as_a_failure(
+    paypal_sandbox, shop, superuser, client, make_cart
+):
+    """A PayPal order id the sandbox never issued (INVALID_RESOURCE_ID) is not "checked"."""
+    from wagtail_lockedcarts import lifecycle
+    from wagtail_lockedcarts.models import LockReason
+
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    known = shopper.cart()
+    lifecycle.lock_cart(known, LockReason.NO_RETURN)
+    unknown = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)  # id "PAYPAL-…"
+    client.force_login(superuser)
+
+    response = client.post(bulk_url("check_paypal", known, unknown))
+
+    texts = message_texts(response)
+    assert "1 cart checked with PayPal." in texts
+    assert any(str(unknown.pk) in text and "RESOURCE" in text for text in texts), texts
+    assert Cart.objects.get(pk=unknown.pk).status == CartStatus.LOCKED
+
+
 @pytest.mark.parametrize("action_type", ["unlock_carts", "delete", "check_paypal"])
 def test_bulk_actions_run_wagtails_before_and_after_hooks(admin_client, mixed_carts, action_type):
     from wagtail import hooks

@@ -328,6 +328,9 @@ def _check_paypal_now(cart, user):
         raise LockedCartsError(
             _("PayPal could not be reached: %(error)s. Nothing was changed.") % {"error": report.error or "?"}
         )
+    if report.error:
+        # PayPal answered with an error (e.g. INVALID_RESOURCE_ID): a failure, never "checked".
+        raise LockedCartsError(report.summary)
     return lifecycle.TransitionResult(report.cart or cart, True, message=report.summary or _("Checked with PayPal."))
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures. Area-specific fixtures live in ``tests/fixtures_<area>.py`` (plugins below)."""
 
 import os
+import shutil
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With ``LOCKEDCARTS_SQLITE_TEMPLATE`` (scripts/mutants.sh), each test session starts from its
+    own copy of an already migrated SQLite database: mutation testing runs a session per mutant,
+    in parallel, and must neither migrate each time nor share a database file."""
+    from django.conf import settings
+
+    template = os.environ.get("LOCKEDCARTS_SQLITE_TEMPLATE")
+    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
+    if not template or "sqlite" not in settings.DATABASES["default"]["ENGINE"]:
+        yield
+        return
+    previous, copy = test_settings.get("NAME"), f"{template}.{os.getpid()}"
+    shutil.copyfile(template, copy)
+    test_settings["NAME"] = copy
+    yield
+    test_settings["NAME"] = previous
+    if os.path.exists(copy):
+        os.remove(copy)
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ class CartLifecycleMachine(RuleBasedStateMachine):
         self.payments = []  # every PayPal order id ever attached, for stale/duplicate results
         self.paid_in_full = set()  # PayPal orders PayPal reported paid (or pending) at the right amount
         self.completed_in_full = set()  # PayPal orders PayPal reported completed at the right amount
+        self.pending_in_full = set()  # PayPal orders PayPal reported pending at the right amount
         self.confirmed = {}  # cart pk -> lines an admin confirmed
 
     def new_cart(self):
@@ -122,6 +123,8 @@ class CartLifecycleMachine(RuleBasedStateMachine):
             self.paid_in_full.add(order_id)
         if not wrong_amount and outcome == PaymentOutcome.COMPLETED:
             self.completed_in_full.add(order_id)
+        if not wrong_amount and outcome == PaymentOutcome.PENDING:
+            self.pending_in_full.add(order_id)
 
     @rule(i=cart_index)
     def timeout(self, i):
@@ -221,6 +224,15 @@ class CartLifecycleMachine(RuleBasedStateMachine):
             ).exists()
             if released_by_paypal:
                 assert order.paypal_order_id in self.completed_in_full
+
+    @invariant()
+    def a_cart_waits_for_a_pending_payment_only_of_the_right_amount(self):
+        """A pending payment for another amount or currency is an amount mismatch, not a wait."""
+        carts = Cart.objects.filter(
+            pk__in=[c.pk for c in self.carts], status=CartStatus.LOCKED, lock_reason=LockReason.PENDING_PAYMENT
+        )
+        for paypal_order_id in carts.values_list("paypal_order_id", flat=True):
+            assert paypal_order_id in self.pending_in_full
 
     @invariant()
     def ordered_carts_have_their_order(self):

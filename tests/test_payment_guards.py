@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from wagtail_lockedcarts import lifecycle
@@ -22,6 +23,7 @@ from wagtail_lockedcarts.models import (
     OrderStatus,
     PendingPaymentPolicy,
 )
+from wagtail_lockedcarts.models.validators import clean_card, validate_card_brand
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +137,38 @@ def test_a_checkout_is_stale_exactly_when_its_timeout_has_passed(make_cart, cart
     assert lifecycle.lock_stale_checkouts(now=now) == 1
     assert Cart.objects.get(pk=carts["just_over"]).lock_reason == LockReason.NO_RETURN
     assert Cart.objects.get(pk=carts["just_under"]).status == CartStatus.AWAITING_PAYMENT
+
+
+# -- card data: brand and last four digits, nothing more ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "brand, last4, stored",
+    [
+        ("visa", "4242", ("VISA", "4242")),
+        (" Mastercard ", " 4444 ", ("MASTERCARD", "4444")),
+        (None, None, ("", "")),
+        ("", "", ("", "")),
+        ("VISA", "4111111111111111", ("", "")),
+        ("4111111111111111", "4242", ("", "")),
+        ("VISA4111", "4242", ("", "")),
+        ("NOT_A_BRAND", "4242", ("", "")),
+    ],
+)
+def test_only_a_known_brand_and_four_digits_are_kept(brand, last4, stored):
+    assert clean_card(brand, last4) == stored
+
+
+def test_a_brand_with_digits_is_refused_as_a_possible_card_number():
+    with pytest.raises(ValidationError) as refused:
+        validate_card_brand("4111111111111111")
+    assert refused.value.code == "card_brand"
+    assert "must not contain digits" in refused.value.messages[0]
+
+
+def test_an_unknown_brand_is_refused_by_name():
+    with pytest.raises(ValidationError) as refused:
+        validate_card_brand("ACME")
+    assert refused.value.code == "card_brand" and "ACME" in refused.value.messages[0]
+    validate_card_brand("")
+    validate_card_brand("amex")

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install benchmark clean manage
+.PHONY: demo test install benchmark mutants clean manage
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,9 @@ manage: install
 benchmark: install
 	PYTHON=$(PY) scripts/benchmark.sh
 
+# Mutation testing of the money and security modules (not part of `make test`; tens of minutes).
+mutants: install
+	PYTHON=$(PY) scripts/mutants.sh $(MODULES)
+
 clean:
-	rm -rf $(VENV) .demo build dist *.egg-info
+	rm -rf $(VENV) .demo build dist *.egg-info mutants

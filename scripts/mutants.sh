@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Mutation testing (mutmut 3) of the money and security modules against the fast tests that cover
+# them; see docs/mutation-testing.md. Not part of `make test`: it takes a long time.
+#   scripts/mutants.sh                     every mutant of every module in scope
+#   scripts/mutants.sh validators rules    only these modules (lifecycle rules reconcile webhooks
+#                                          checkout permissions notifications validators)
+#   MUTANTS_SAMPLE=30 scripts/mutants.sh   N random mutants per module (MUTANTS_SEED, default 16)
+#   MUTANTS_WORKERS=2                      parallel workers (default 2)
+# Results stay in mutants/ (a second run re-tests only what changed); the table goes to
+# docs/mutation-results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+WORKERS=${MUTANTS_WORKERS:-2}
+modules=("$@")
+[ ${#modules[@]} -eq 0 ] && modules=(lifecycle rules reconcile webhooks checkout permissions notifications validators)
+started=$(date +%s)
+
+# A migrated SQLite database made once; each test session (one per mutant) starts from its own
+# copy (tests/conftest.py), so no mutant pays for the migrations.
+TEMPLATE=$(mktemp -u /tmp/lockedcarts-mutants.XXXXXX).sqlite3
+trap 'rm -f "$TEMPLATE" "$TEMPLATE".*' EXIT
+LOCKEDCARTS_SQLITE_TEST_DB=$TEMPLATE nice "$PY" -m pytest -q --reuse-db -p no:randomly \
+  tests/test_lifecycle.py::test_add_line_prices_the_product_server_side >/dev/null
+export LOCKEDCARTS_SQLITE_TEMPLATE=$TEMPLATE
+
+# Phase 1: generate the mutants and map tests to functions (one cheap mutant is run to get there).
+nice "$PY" -m mutmut run --max-children "$WORKERS" "wagtail_lockedcarts.models.validators.x_clean_card__mutmut_1" \
+  >/dev/null || true
+# Phase 2: the mutants in scope (or a random sample of them).
+mapfile -t names < <("$PY" scripts/mutation_report.py --names --sample "${MUTANTS_SAMPLE:-0}" \
+  --seed "${MUTANTS_SEED:-16}" "${modules[@]}")
+echo "mutants to check: ${#names[@]}"
+set +e
+nice "$PY" -m mutmut run --max-children "$WORKERS" "${names[@]}"
+rc=$?
+set -e
+seconds=$(( $(date +%s) - started ))
+echo "mutmut run: exit $rc after ${seconds}s"
+"$PY" scripts/mutation_report.py --commit "$(git rev-parse --short HEAD)" --seconds "$seconds" \
+  --output docs/mutation-results.md "${modules[@]}"

@@ -1,0 +1,123 @@
+"""Per-module mutation score from mutmut 3's results in mutants/ (see scripts/mutants.sh).
+
+Counts only the mutants in scope (for the daily notification, its claim functions), and lists
+every survivor with its diff, so docs/mutation-testing.md can explain each one.
+"""
+
+import argparse
+import fnmatch
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+NOTIFICATION_CLAIM = ("_claim", "_is_due", "send_daily_notification", "send_due_daily_notifications")
+MODULES = {
+    "lifecycle": ("wagtail_lockedcarts/lifecycle.py", ["wagtail_lockedcarts.lifecycle.*"]),
+    "rules": ("wagtail_lockedcarts/rules.py", ["wagtail_lockedcarts.rules.*"]),
+    "reconcile": ("wagtail_lockedcarts/paypal/reconcile.py", ["wagtail_lockedcarts.paypal.reconcile.*"]),
+    "webhooks": ("wagtail_lockedcarts/paypal/webhooks.py", ["wagtail_lockedcarts.paypal.webhooks.*"]),
+    "checkout": ("wagtail_lockedcarts/storefront/checkout.py", ["wagtail_lockedcarts.storefront.checkout.*"]),
+    "permissions": ("wagtail_lockedcarts/admin/permissions.py", ["wagtail_lockedcarts.admin.permissions.*"]),
+    "notifications": (
+        "wagtail_lockedcarts/background/notifications.py",
+        [f"wagtail_lockedcarts.background.notifications.x_{name}__mutmut_*" for name in NOTIFICATION_CLAIM],
+    ),
+    "validators": ("wagtail_lockedcarts/models/validators.py", ["wagtail_lockedcarts.models.validators.*"]),
+}
+# Functions that only run while Django starts (model Meta, AppConfig.ready), before mutmut can
+# switch a mutant on: their mutants can never be observed, so they are left out of the score.
+IMPORT_TIME = ["*.x_card_constraints__mutmut_*", "*.x_register_order_policy__mutmut_*"]
+KILLED = {1, 3, 36, 37, 24, -24, 152, 255}  # killed, pytest error, timeout, type check, SIGXCPU
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+def classify(code):
+    if code in KILLED:
+        return "killed"
+    if code in SURVIVED:
+        return "survived"
+    if code in NO_TESTS:
+        return "no tests"
+    if code is None:
+        return "not checked"
+    return "other"
+
+
+def in_scope(module):
+    """{mutant name: exit code or None} of one module's mutants in scope."""
+    path, globs = MODULES[module]
+    meta = Path("mutants") / (path + ".meta")
+    codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+    return {
+        key: code
+        for key, code in codes.items()
+        if any(fnmatch.fnmatch(key, g) for g in globs) and not any(fnmatch.fnmatch(key, g) for g in IMPORT_TIME)
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("modules", nargs="*", default=list(MODULES))
+    parser.add_argument("--commit", default="")
+    parser.add_argument("--seconds", type=int, default=0)
+    parser.add_argument("--output", type=Path)
+    parser.add_argument("--diffs", action="store_true", help="include each survivor's diff")
+    parser.add_argument("--names", action="store_true", help="print the mutant names in scope and stop")
+    parser.add_argument("--sample", type=int, default=0, help="with --names: at most N random names per module")
+    parser.add_argument("--seed", type=int, default=16)
+    args = parser.parse_args()
+
+    if args.names:
+        rng = random.Random(args.seed)
+        for name in args.modules:
+            names = sorted(in_scope(name))
+            if args.sample and len(names) > args.sample:
+                names = sorted(rng.sample(names, args.sample))
+            print("\n".join(names))
+        return
+
+    rows, survivors = [], []
+    for name in args.modules:
+        mine = in_scope(name)
+        counts = {}
+        for key, code in sorted(mine.items()):
+            status = classify(code)
+            counts[status] = counts.get(status, 0) + 1
+            if status in ("survived", "no tests", "other"):
+                survivors.append((name, key, status))
+        checked = (
+            counts.get("killed", 0) + counts.get("survived", 0) + counts.get("no tests", 0) + counts.get("other", 0)
+        )
+        score = f"{100 * counts.get('killed', 0) / checked:.1f}%" if checked else "–"
+        # Unchecked mutants (outside a sample) are not in the score.
+        rows.append((name, len(mine), counts, score))
+
+    lines = [
+        f"Measured on commit `{args.commit}`"
+        + (f" in {args.seconds // 60} min {args.seconds % 60} s" if args.seconds else ""),
+        "",
+        "| module | mutants | killed | survived | no tests | not checked | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, total, counts, score in rows:
+        lines.append(
+            f"| {name} | {total} | {counts.get('killed', 0)} | {counts.get('survived', 0)} | "
+            f"{counts.get('no tests', 0) + counts.get('other', 0)} | {counts.get('not checked', 0)} | {score} |"
+        )
+    lines += ["", "Survivors (`mutmut show NAME` prints the diff):", ""]
+    for name, key, status in survivors:
+        lines.append(f"- {name}: `{key}` ({status})")
+        if args.diffs:
+            diff = subprocess.run([sys.executable, "-m", "mutmut", "show", key], capture_output=True, text=True).stdout
+            lines += ["", "```diff", diff.strip(), "```", ""]
+    text = "\n".join(lines) + "\n"
+    if args.output:
+        args.output.write_text(text)
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()

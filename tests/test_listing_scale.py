@@ -282,14 +282,15 @@ def listing_queryset(client, url, params):
         ({"ordering": "-customer_name"}, "lockedcarts_list_customer"),
         ({"ordering": "status"}, "lockedcarts_list_status"),
         ({"ordering": "-status"}, "lockedcarts_list_status"),
-        ({"cart_filter": "locked"}, "lockedcarts_status_locked"),
-        ({"cart_filter": "open"}, "lockedcarts_status_locked"),
+        # a Cart Filter: either index gives its order (which one is the planner's call by size)
+        ({"cart_filter": "locked"}, "lockedcarts_status_locked|lockedcarts_list_locked"),
+        ({"cart_filter": "open"}, "lockedcarts_status_locked|lockedcarts_list_locked"),
     ],
 )
 def test_postgres_each_cart_listing_order_is_walked_on_an_index(postgres, admin_client, many_carts, params, index):
     many_carts(8)
     text = plan(listing_queryset(admin_client, CARTS, params)[25:50])
-    assert index in text, text
+    assert any(f"using {name} on" in text for name in index.split("|")), text
     assert "Sort" not in text, text
 
 

@@ -128,6 +128,7 @@ def test_bulk_check_with_paypal_confirmation_lists_checkable_carts(admin_client,
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bulk_check_with_paypal_orders_the_paid_cart(paypal_sandbox, shop, superuser, client):
+    """The check runs as a django-q2 task (synchronous in the test settings) after the commit."""
     from wagtail_lockedcarts import lifecycle
     from wagtail_lockedcarts.models import LockReason
 
@@ -141,7 +142,7 @@ def test_bulk_check_with_paypal_orders_the_paid_cart(paypal_sandbox, shop, super
     assert response.status_code == 302
     cart.refresh_from_db()
     assert cart.status == CartStatus.ORDERED
-    assert "1 cart checked with PayPal." in message_texts(response)
+    assert "PayPal is being asked about 1 cart in the background" in message_texts(response)[0]
     assert ModelLogEntry.objects.filter(
         object_id=str(cart.pk), action="wagtail_lockedcarts.reconcile", user=superuser
     ).exists()
@@ -252,3 +253,41 @@ def test_carts_whose_state_refuses_the_action_are_named_by_number_only(client, u
     assert response.status_code == 200
     assert f"Cart {open_cart.pk}" in text and open_cart.customer_name not in text
     assert mixed_carts["pending"].customer_name in text
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_bulk_check_returns_at_once_while_paypal_is_slow_and_reports_each_cart(
+    paypal_sandbox, shop, superuser, client, monkeypatch
+):
+    """With a real queue the request only enqueues: it returns in well under PayPal's delay, and
+    the task's result names each cart's answer."""
+    import time
+
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from wagtail_lockedcarts import lifecycle
+    from wagtail_lockedcarts.background.tasks import check_carts_with_paypal
+    from wagtail_lockedcarts.models import LockReason
+
+    carts = []
+    for _ in range(3):
+        shopper = paypal_sandbox.shopper_at_paypal(shop)
+        cart = shopper.cart()
+        lifecycle.lock_cart(cart, LockReason.NO_RETURN)
+        carts.append(cart)
+    monkeypatch.setattr(Conf, "SYNC", False)
+    paypal_sandbox.set_faults(delay_next=100, delay_seconds=3)
+    client.force_login(superuser)
+
+    started = time.monotonic()
+    response = client.post(bulk_url("check_paypal", *carts))
+    took = time.monotonic() - started
+
+    assert response.status_code == 302 and took < 3
+    assert OrmQ.objects.count() == 1  # one queued task for all the carts
+    paypal_sandbox.set_faults()
+    results = check_carts_with_paypal([cart.pk for cart in carts], superuser.pk)
+    assert set(results) == {cart.pk for cart in carts}
+    assert all("PayPal order" in text or "PayPal could not be reached" in text for text in results.values())
+    paypal_sandbox.wait_idle(30)

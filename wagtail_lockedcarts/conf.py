@@ -18,6 +18,10 @@ DEFAULTS = {
     "USE_SCHEDULES": True,
     "CHECKOUT_SWEEP_MINUTES": 5,
     "SWEEP_BATCH_SIZE": 200,
+    # Seconds one sweep run may spend asking PayPal (capped below django-q2's task timeout), and
+    # the most carts it asks about; stale carts it does not reach are locked, not skipped.
+    "SWEEP_TIME_BUDGET": 60,
+    "SWEEP_MAX_LOOKUPS": 50,
     "DAILY_NOTIFICATION_MAX_ITEMS": 50,
     "SEND_EMPTY_DAILY_NOTIFICATION": False,
     "WEBHOOK_MAX_BYTES": 64 * 1024,

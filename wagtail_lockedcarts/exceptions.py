@@ -47,3 +47,18 @@ class ProductUnavailable(ProductNotFound):
     """The product exists but its ``is_available()`` hook says no (sold out, not for sale)."""
 
     default_message = _("Sorry, that product is currently unavailable.")
+
+
+class AmountDiffers(InvalidTransition):
+    """Confirm Order on a cart whose total differs from what PayPal captured, without the admin
+    accepting the difference and giving a reason."""
+
+    default_message = _(
+        "The cart total differs from the amount PayPal captured. Confirm the difference and give a reason."
+    )
+
+
+class PaymentHeldAtPayPal(InvalidTransition):
+    """Delete Cart on a cart PayPal holds (or may soon hold) money for, without acknowledgement."""
+
+    default_message = _("PayPal holds money for this cart. Acknowledge that before deleting it.")

@@ -27,7 +27,13 @@ from wagtail.log_actions import log
 from wagtail.models import Site
 
 from wagtail_lockedcarts import rules, signals
-from wagtail_lockedcarts.exceptions import CartNotEditable, EmptyCart, InvalidTransition
+from wagtail_lockedcarts.exceptions import (
+    AmountDiffers,
+    CartNotEditable,
+    EmptyCart,
+    InvalidTransition,
+    PaymentHeldAtPayPal,
+)
 from wagtail_lockedcarts.models import (
     Cart,
     CartLine,
@@ -39,6 +45,8 @@ from wagtail_lockedcarts.models import (
     OrderStatus,
     PaymentAttempt,
     PaymentAttemptStatus,
+    PaymentEvent,
+    PaymentResolution,
     PendingPaymentPolicy,
 )
 from wagtail_lockedcarts.models.validators import clean_card
@@ -54,8 +62,10 @@ from wagtail_lockedcarts.rules import (  # noqa: F401
     LOG_EXPORT,
     LOG_LOCK,
     LOG_ORDER,
+    LOG_PAYMENT_REVERSED,
     LOG_RECONCILE,
     LOG_RELEASE,
+    LOG_RESOLVE_PAYMENT,
     LOG_UNLOCK,
     MAX_LINE_QUANTITY,
 )
@@ -71,6 +81,7 @@ class PaymentOutcome(models.TextChoices):
     PENDING = "pending", _("Pending")
     DECLINED = "declined", _("Declined")
     CANCELLED = "cancelled", pgettext_lazy("payment", "Cancelled")
+    REVERSED = "reversed", _("Reversed or refunded")
     UNKNOWN = "unknown", _("No definitive answer")
 
 
@@ -132,6 +143,20 @@ def _compare_and_set(cart, expected, **changes):
 
 def _on_commit(func):
     transaction.on_commit(func)
+
+
+def _lines_snapshot(cart):
+    """The lines as sent to be paid: what an order made from this payment contains."""
+    return [
+        {
+            "product_key": line.product_key,
+            "sku": line.sku,
+            "title": line.title,
+            "unit_price": str(line.unit_price),
+            "quantity": line.quantity,
+        }
+        for line in cart.lines.all()
+    ]
 
 
 def snapshot(cart):
@@ -305,7 +330,16 @@ def begin_checkout(cart):
             paypal_capture_status="",
             paypal_status_reason="",
         )
-        attempt = PaymentAttempt.objects.create(cart=cart, amount=amount, currency=cart.currency)
+        attempt = PaymentAttempt.objects.create(
+            cart=cart,
+            cart_reference=cart.pk,
+            site_id=cart.site_id,
+            amount=amount,
+            currency=cart.currency,
+            paid_lines=_lines_snapshot(cart),
+            customer_name=str(cart.customer_label)[:255],
+            customer_email=cart.customer_email or "",
+        )
         log(instance=cart, action=LOG_CHECKOUT, user=None, data={"amount": str(amount), "currency": cart.currency})
     return attempt
 
@@ -361,36 +395,119 @@ _ATTEMPT_STATUS = {
     PaymentOutcome.PENDING: PaymentAttemptStatus.PENDING,
     PaymentOutcome.DECLINED: PaymentAttemptStatus.DECLINED,
     PaymentOutcome.CANCELLED: PaymentAttemptStatus.CANCELLED,
+    PaymentOutcome.REVERSED: PaymentAttemptStatus.DECLINED,
 }
 
 
 def apply_payment_result(cart, result: PaymentResult, user=None):
-    """Apply what PayPal said to the cart it belongs to. Idempotent and order-independent.
+    """Apply what PayPal said to the payment record and the cart it belongs to. Idempotent and
+    order-independent.
 
-    completed → ordered (order created once; an amount/currency differing from the cart locks
-    with ``amount_mismatch`` instead); pending → the site's policy (lock, or order on hold);
-    declined / cancelled → open again; unknown → unchanged.
+    The payment record (attempt) always learns PayPal's facts, even when its cart is gone. An order
+    made from a payment PayPal took back moves to ``payment_reversed``. Then, for the cart:
+    completed → ordered (order created once, from the paid snapshot; an amount/currency differing
+    from the cart locks with ``amount_mismatch`` instead); pending → the site's policy (lock, or
+    order on hold); declined / cancelled / reversed → open again; unknown → unchanged.
     """
     with transaction.atomic():
-        cart = _locked_cart(cart)
+        attempt = _record_attempt(result)
+        reversed_order = _order_follows_payment(attempt, result, user)
+        cart = _locked_cart(cart) if cart is not None else None
         if cart is None:
-            return TransitionResult(None, False, message=_("The cart no longer exists."))
-        _record_paypal_facts(cart, result)
-        attempt_status = _ATTEMPT_STATUS.get(result.outcome)
-        if attempt_status:
-            PaymentAttempt.objects.filter(paypal_order_id=result.paypal_order_id).update(
-                status=attempt_status, status_reason=result.status_reason[:64], updated_at=timezone.now()
+            return TransitionResult(
+                None, reversed_order is not None, order=reversed_order, message=_("The cart no longer exists.")
             )
+        _record_paypal_facts(cart, result)
         current = cart.paypal_order_id == result.paypal_order_id
         if result.outcome == PaymentOutcome.COMPLETED:
             outcome = _on_completed(cart, result, current, user)
         elif result.outcome == PaymentOutcome.PENDING:
             outcome = _on_pending(cart, result, current, user)
-        elif result.outcome in (PaymentOutcome.DECLINED, PaymentOutcome.CANCELLED):
+        elif result.outcome in (PaymentOutcome.DECLINED, PaymentOutcome.CANCELLED, PaymentOutcome.REVERSED):
             outcome = _on_failed(cart, result, current, user)
         else:
             outcome = TransitionResult(cart, False, order=_existing_order(cart))
+        if reversed_order is not None:
+            outcome.changed, outcome.order = True, reversed_order
         return outcome
+
+
+def _record_attempt(result):
+    """Keep PayPal's facts on the payment record, and a history row whenever they change."""
+    attempt = PaymentAttempt.objects.select_for_update().filter(paypal_order_id=result.paypal_order_id).first()
+    if attempt is None:
+        return None
+    changes = {"updated_at": timezone.now()}
+    status = _ATTEMPT_STATUS.get(result.outcome)
+    if status:
+        changes.update(status=status, status_reason=result.status_reason[:64])
+    if result.capture_status:
+        changes["capture_status"] = result.capture_status[:32]
+        if result.capture_id:
+            changes["capture_id"] = result.capture_id[:64]
+        if result.amount is not None:
+            changes.update(captured_amount=result.amount, captured_currency=result.currency[:3])
+    brand, last4 = clean_card(result.card_brand, result.card_last4)
+    if last4:
+        changes.update(card_brand=brand, card_last4=last4)
+    facts = (result.paypal_status, result.capture_status, result.capture_id, result.amount, result.status_reason)
+    last = attempt.events.order_by("-at", "-pk").first()
+    known = (last.order_status, last.capture_status, last.capture_id, last.amount, last.reason) if last else None
+    if result.outcome != PaymentOutcome.UNKNOWN or result.paypal_status:
+        if known is None or _facts_differ(known, facts):
+            PaymentEvent.objects.create(
+                attempt=attempt,
+                order_status=result.paypal_status[:32],
+                capture_status=result.capture_status[:32],
+                capture_id=result.capture_id[:64],
+                amount=result.amount if result.capture_status else None,
+                currency=result.currency[:3] if result.capture_status else "",
+                reason=result.status_reason[:64],
+            )
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(attempt, name, value)
+    return attempt
+
+
+def _facts_differ(known, facts):
+    (k_order, k_capture, k_id, k_amount, k_reason), (order, capture, capture_id, amount, reason) = known, facts
+    if (k_order, k_capture, k_id, k_reason) != (order, capture, capture_id, reason):
+        return True
+    if capture and amount is not None and (k_amount is None or Decimal(k_amount) != Decimal(amount)):
+        return True
+    return False
+
+
+def _order_follows_payment(attempt, result, user):
+    """PayPal took the money back (denied, declined, refunded, reversed) after an order was made
+    from it: the order moves to ``payment_reversed`` and can no longer be released or exported."""
+    if result.capture_status not in rules.MONEY_TAKEN_BACK:
+        return None
+    condition = models.Q(paypal_order_id=result.paypal_order_id)
+    if attempt is not None:
+        condition |= models.Q(payment=attempt)
+    order = Order.objects.select_for_update().filter(condition).first()
+    if order is None or order.status not in rules.ORDERS_FOLLOWING_PAYMENT:
+        return None
+    previous = order.status
+    reason = result.capture_status + (f" ({result.status_reason})" if result.status_reason else "")
+    won = Order.objects.filter(pk=order.pk, status=previous).update(
+        status=OrderStatus.PAYMENT_REVERSED,
+        payment_problem=reason[:64],
+        payment_problem_at=timezone.now(),
+        exported_before_problem=previous == OrderStatus.EXPORTED,
+    )
+    if not won:
+        return None
+    order.refresh_from_db()
+    log(
+        instance=order,
+        action=LOG_PAYMENT_REVERSED,
+        user=user,
+        data={"previous_status": previous, "capture_status": result.capture_status, "reason": result.status_reason},
+    )
+    return order
 
 
 def _record_paypal_facts(cart, result):
@@ -443,7 +560,14 @@ def _on_completed(cart, result, current, user):
         return TransitionResult(cart, False, message=_("This cart needs an admin's decision."))
     if not rules.is_frozen(cart):
         return TransitionResult(cart, False)
-    order = _make_order(cart, OrderStatus.SUBMITTED, user=user, action=LOG_RECONCILE, expected=rules.FROZEN)
+    order = _make_order(
+        cart,
+        OrderStatus.SUBMITTED,
+        user=user,
+        action=LOG_RECONCILE,
+        expected=rules.FROZEN,
+        payment=_attempt_for(result.paypal_order_id),
+    )
     return TransitionResult(cart, order is not None, order=order or _existing_order(cart))
 
 
@@ -455,7 +579,12 @@ def _on_pending(cart, result, current, user):
     policy = settings_for(cart).pending_payment_policy
     if policy == PendingPaymentPolicy.HOLD and cart.status == CartStatus.AWAITING_PAYMENT:
         order = _make_order(
-            cart, OrderStatus.ON_HOLD, user=user, action=LOG_RECONCILE, expected=[CartStatus.AWAITING_PAYMENT]
+            cart,
+            OrderStatus.ON_HOLD,
+            user=user,
+            action=LOG_RECONCILE,
+            expected=[CartStatus.AWAITING_PAYMENT],
+            payment=_attempt_for(result.paypal_order_id),
         )
         return TransitionResult(cart, order is not None, order=order or _existing_order(cart))
     if cart.status == CartStatus.LOCKED and cart.lock_reason == LockReason.PENDING_PAYMENT:
@@ -494,6 +623,69 @@ def _on_failed(cart, result, current, user):
 
 def _existing_order(cart):
     return Order.objects.filter(cart_id=cart.pk).first()
+
+
+def _attempt_for(paypal_order_id):
+    return PaymentAttempt.objects.filter(paypal_order_id=paypal_order_id, order__isnull=True).first()
+
+
+# --------------------------------------------------------------------------------------------
+# what PayPal holds, and whether it matches the cart
+
+
+@dataclass(frozen=True)
+class AmountCheck:
+    """The cart total next to what PayPal captured, for the admin's side-by-side view."""
+
+    cart_total: Decimal | None
+    cart_currency: str
+    payment: PaymentAttempt | None
+    captured: Decimal | None
+    captured_currency: str
+
+    @property
+    def known(self):
+        return self.captured is not None
+
+    @property
+    def matches(self):
+        """True/False when PayPal reported a captured amount, None when it has not (yet)."""
+        if not self.known or self.cart_total is None:
+            return None
+        return amounts_match(self.captured, self.captured_currency, self.cart_total, self.cart_currency)
+
+
+def paid_payment(cart):
+    """The payment an order made from ``cart`` accounts for: money PayPal holds that no order has
+    taken yet, the cart's current checkout first."""
+    attempts = list(
+        PaymentAttempt.objects.money_held().filter(cart=cart, order__isnull=True, resolution="").order_by("-pk")
+    )
+    for attempt in attempts:
+        if cart.paypal_order_id and attempt.paypal_order_id == cart.paypal_order_id:
+            return attempt
+    return attempts[0] if attempts else None
+
+
+def amount_check(cart):
+    payment = paid_payment(cart)
+    return AmountCheck(
+        cart_total=cart.total,
+        cart_currency=cart.currency,
+        payment=payment,
+        captured=payment.captured_amount if payment else None,
+        captured_currency=(payment.captured_currency or payment.currency) if payment else "",
+    )
+
+
+def money_at_paypal(cart):
+    """The payment PayPal holds, or may still capture (approved), for ``cart``; None if none."""
+    held = paid_payment(cart)
+    if held is not None:
+        return held
+    if cart.paypal_order_id and cart.paypal_status in rules.MAY_STILL_BE_CAPTURED:
+        return PaymentAttempt.objects.filter(paypal_order_id=cart.paypal_order_id).first()
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,9 +803,12 @@ def _bulk_log(carts, action, data, timestamp):
 # admin actions
 
 
-def confirm_order(cart, user=None):
+def confirm_order(cart, user=None, override_reason=""):
     """Admin *Confirm Order*: locked → ordered and submitted to export.
 
+    The order is made from what PayPal was paid for (the paid snapshot) when there is one. When
+    the cart total differs from the amount PayPal captured, the admin must accept the difference
+    with a reason (``override_reason``), which the audit log and the order keep.
     Confirming an already-ordered cart returns its existing order (``changed=False``).
     """
     with transaction.atomic():
@@ -626,8 +821,24 @@ def confirm_order(cart, user=None):
             )
         if not rules.cart_allows("confirm", cart):
             raise InvalidTransition(_("Only locked carts can be confirmed as orders."))
+        check = amount_check(cart)
+        override_reason = (override_reason or "").strip()
+        if check.matches is False and not override_reason:
+            raise AmountDiffers()
         order = _make_order(
-            cart, OrderStatus.SUBMITTED, user=user, action=LOG_CONFIRM, expected=rules.CART_ACTIONS["confirm"]
+            cart,
+            OrderStatus.SUBMITTED,
+            user=user,
+            action=LOG_CONFIRM,
+            expected=rules.CART_ACTIONS["confirm"],
+            payment=check.payment or _attempt_for(cart.paypal_order_id) if cart.paypal_order_id else check.payment,
+            override_reason=override_reason if check.matches is False else "",
+            log_data={
+                "cart_total": str(check.cart_total),
+                "captured": str(check.captured) if check.known else "",
+                "captured_currency": check.captured_currency,
+                **({"override_reason": override_reason} if check.matches is False else {}),
+            },
         )
         return TransitionResult(cart, order is not None, order=order or _existing_order(cart))
 
@@ -651,15 +862,29 @@ def unlock_cart(cart, user=None):
         return TransitionResult(cart, True)
 
 
-def delete_cart(cart, user=None):
-    """Admin *Delete Cart*: the row goes, a snapshot stays in the audit log (written first)."""
+def delete_cart(cart, user=None, acknowledge_payment=False):
+    """Admin *Delete Cart*: the row goes, a snapshot stays in the audit log (written first).
+
+    The payment records stay: a payment PayPal holds (or may still capture) is shown as unmatched
+    instead of vanishing, and deleting such a cart needs ``acknowledge_payment``.
+    """
     with transaction.atomic():
         cart = _locked_cart(cart)
         if cart is None:
             return TransitionResult(None, False, message=_("This cart was already deleted."))
         if not rules.cart_allows("delete", cart):
             raise InvalidTransition(_("Ordered carts and carts in the middle of a payment cannot be deleted."))
+        held = money_at_paypal(cart)
+        if held is not None and not acknowledge_payment:
+            raise PaymentHeldAtPayPal(payment_held_message(held))
         data = snapshot(cart)
+        if held is not None:
+            data["payment_at_paypal"] = {
+                "paypal_order_id": held.paypal_order_id,
+                "amount": str(held.captured_amount if held.captured_amount is not None else held.amount),
+                "currency": held.captured_currency or held.currency,
+                "capture_status": held.capture_status or "APPROVED",
+            }
         log(instance=cart, action=LOG_DELETE, user=user, data=data, deleted=True)
         deleted, _detail = Cart.objects.filter(pk=cart.pk, status__in=rules.CART_ACTIONS["delete"]).delete()
         cart_id = data["cart_id"]
@@ -667,39 +892,63 @@ def delete_cart(cart, user=None):
         return TransitionResult(None, bool(deleted), extra={"snapshot": data})
 
 
+def payment_held_message(attempt):
+    from wagtail_lockedcarts.money import format_money
+
+    amount = attempt.captured_amount if attempt.captured_amount is not None else attempt.amount
+    currency = attempt.captured_currency or attempt.currency
+    if attempt.capture_status == "COMPLETED":
+        text = _("PayPal holds %(amount)s for this cart (capture completed, PayPal order %(order)s).")
+    elif attempt.capture_status == "PENDING":
+        text = _("PayPal will hold %(amount)s for this cart (capture pending, PayPal order %(order)s).")
+    else:
+        text = _("The payer approved %(amount)s for this cart at PayPal (PayPal order %(order)s).")
+    return text % {"amount": format_money(amount, currency), "order": attempt.paypal_order_id}
+
+
 # --------------------------------------------------------------------------------------------
 # orders
 
 
-def _make_order(cart, status, user, action, expected):
+def _make_order(cart, status, user, action, expected, payment=None, override_reason="", log_data=None):
     """Turn the (row-locked) cart into its one order. Returns None if another path won.
 
-    The compare-and-set comes first: only its winner inserts the order, and ``Order.cart`` being
-    unique turns any path that slipped past both guards into an error, never a second order.
+    With a ``payment``, the order is made from what was sent to be paid (its snapshot of lines and
+    total) and linked to it, never from the live cart. The compare-and-set comes first: only its
+    winner inserts the order, and ``Order.cart`` / ``Order.payment`` being unique turns any path
+    that slipped past both guards into an error, never a second order.
     """
     if not _compare_and_set(cart, expected, status=CartStatus.ORDERED, lock_reason="", locked_at=None):
         return None
-    now = timezone.now()
-    order = Order.objects.create(
+    order = _create_order(
+        payment=payment,
         cart=cart,
-        cart_reference=cart.pk,
-        site_id=cart.site_id,
-        user_id=cart.user_id,
         status=status,
-        total=cart.amount if cart.amount is not None else cart.compute_total(),
-        currency=cart.currency,
-        customer_name=str(cart.customer_label)[:255],
-        email=cart.customer_email or cart.payer_email,
-        paypal_order_id=cart.paypal_order_id,
-        paypal_capture_id=cart.paypal_capture_id,
-        card_brand=cart.card_brand,
-        card_last4=cart.card_last4,
-        submitted_at=now if status == OrderStatus.SUBMITTED else None,
+        user=user,
+        override_reason=override_reason,
     )
-    OrderLine.objects.bulk_create(
-        [
+    log(instance=cart, action=action, user=user, data={"order": order.pk, "order_status": status, **(log_data or {})})
+    return order
+
+
+def _create_order(payment, cart, status, user, override_reason=""):
+    now = timezone.now()
+    from_payment = payment is not None and bool(payment.paid_lines)
+    if from_payment:
+        lines = [
             OrderLine(
-                order=order,
+                product_key=line["product_key"],
+                sku=line.get("sku", ""),
+                title=line["title"],
+                unit_price=Decimal(line["unit_price"]),
+                quantity=int(line["quantity"]),
+            )
+            for line in payment.paid_lines
+        ]
+        total, currency = payment.amount, payment.currency
+    else:
+        lines = [
+            OrderLine(
                 product_key=line.product_key,
                 sku=line.sku,
                 title=line.title,
@@ -708,13 +957,85 @@ def _make_order(cart, status, user, action, expected):
             )
             for line in cart.lines.all()
         ]
+        total = cart.amount if cart.amount is not None else cart.compute_total()
+        currency = cart.currency
+    same_checkout = cart is not None and payment is not None and payment.paypal_order_id == cart.paypal_order_id
+    order = Order.objects.create(
+        cart=cart,
+        cart_reference=cart.pk if cart is not None else payment.cart_reference,
+        site_id=cart.site_id if cart is not None else payment.site_id,
+        user_id=cart.user_id if cart is not None else None,
+        payment=payment,
+        status=status,
+        total=total,
+        currency=currency,
+        customer_name=str(cart.customer_label if cart is not None else payment.customer_name)[:255],
+        email=(cart.customer_email or cart.payer_email) if cart is not None else payment.customer_email,
+        paypal_order_id=payment.paypal_order_id if payment is not None else cart.paypal_order_id,
+        paypal_capture_id=(payment.capture_id if payment is not None else "")
+        or (cart.paypal_capture_id if cart is not None and (payment is None or same_checkout) else ""),
+        card_brand=(
+            payment.card_brand if payment is not None and payment.card_last4 else cart.card_brand if cart else ""
+        ),
+        card_last4=(
+            payment.card_last4 if payment is not None and payment.card_last4 else cart.card_last4 if cart else ""
+        ),
+        amount_override_reason=override_reason,
+        submitted_at=now if status == OrderStatus.SUBMITTED else None,
     )
-    log(instance=cart, action=action, user=user, data={"order": order.pk, "order_status": status})
-    log(instance=order, action=LOG_ORDER, user=user, data={"cart": cart.pk, "status": status})
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    log(
+        instance=order,
+        action=LOG_ORDER,
+        user=user,
+        data={
+            "cart": order.cart_reference,
+            "status": status,
+            "from_paid_snapshot": from_payment,
+            **({"override_reason": override_reason} if override_reason else {}),
+        },
+    )
     _on_commit(lambda: signals.order_created.send(sender=Order, order=order, cart=cart, user=user))
     if status == OrderStatus.SUBMITTED:
         _schedule_export(order)
     return order
+
+
+def resolve_payment(attempt, user, resolution, note):
+    """An admin resolves an unmatched payment, with a note: by creating the order from its paid
+    snapshot, or by recording that it was refunded at PayPal (or otherwise settled)."""
+    note = (note or "").strip()
+    if not note:
+        raise InvalidTransition(_("Say in a note how this payment was resolved."))
+    if resolution not in PaymentResolution.values:
+        raise InvalidTransition(_("Choose how this payment was resolved."))
+    with transaction.atomic():
+        attempt = PaymentAttempt.objects.select_for_update().filter(pk=attempt.pk).first()
+        if attempt is None or not PaymentAttempt.objects.unmatched().filter(pk=attempt.pk).exists():
+            raise InvalidTransition(_("This payment is not unmatched (any more)."))
+        order = None
+        if resolution == PaymentResolution.ORDERED:
+            if not attempt.paid_lines:
+                raise InvalidTransition(_("This payment has no snapshot of lines to make an order from."))
+            captured = attempt.captured_amount
+            differs = captured is not None and not amounts_match(
+                captured, attempt.captured_currency or attempt.currency, attempt.amount, attempt.currency
+            )
+            status = OrderStatus.SUBMITTED if attempt.capture_status == "COMPLETED" else OrderStatus.ON_HOLD
+            order = _create_order(attempt, None, status, user, override_reason=note if differs else "")
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(
+            resolution=resolution, resolution_note=note, resolved_at=timezone.now(), resolved_by=user
+        )
+        attempt.refresh_from_db()
+        log(
+            instance=attempt,
+            action=LOG_RESOLVE_PAYMENT,
+            user=user,
+            data={"resolution": resolution, "note": note, "order": order.pk if order else None},
+        )
+        return TransitionResult(None, True, order=order)
 
 
 def _schedule_export(order):

@@ -8,6 +8,7 @@ queries, no side effects.
 
 from wagtail_lockedcarts.models.carts import CartStatus, LockReason
 from wagtail_lockedcarts.models.orders import OrderStatus
+from wagtail_lockedcarts.models.payments import MONEY_HELD_CAPTURE_STATUSES
 
 # --------------------------------------------------------------------------------------------
 # carts
@@ -73,6 +74,27 @@ def payment_failure_reopens(cart):
 
 
 # --------------------------------------------------------------------------------------------
+# payments
+
+#: PayPal holds (or will hold) the payer's money: such a payment is never dropped silently.
+MONEY_HELD = MONEY_HELD_CAPTURE_STATUSES
+
+#: PayPal order statuses after which a capture may still arrive (the payer approved).
+MAY_STILL_BE_CAPTURED = ("APPROVED",)
+
+#: PayPal order statuses in which the payer's cancel is definitive: no money can have moved.
+#: Anything else (approved, completed, or no answer at all) goes through reconciliation instead.
+CANCELLABLE_PAYPAL_STATUSES = ("CREATED", "SAVED", "PAYER_ACTION_REQUIRED", "VOIDED")
+
+#: Capture statuses meaning the money did not arrive or went back to the payer: an order made
+#: from such a payment must not ship.
+MONEY_TAKEN_BACK = ("DECLINED", "FAILED", "REFUNDED", "REVERSED")
+
+#: Order states a payment taken back moves to ``payment_reversed``.
+ORDERS_FOLLOWING_PAYMENT = (OrderStatus.ON_HOLD, OrderStatus.SUBMITTED, OrderStatus.EXPORTED)
+
+
+# --------------------------------------------------------------------------------------------
 # orders
 
 #: Which order states each action fits. Orders are never added, edited or deleted in the admin.
@@ -104,3 +126,5 @@ LOG_CHECKOUT = "wagtail_lockedcarts.checkout"
 LOG_ORDER = "wagtail_lockedcarts.order"
 LOG_RELEASE = "wagtail_lockedcarts.release"
 LOG_EXPORT = "wagtail_lockedcarts.export"
+LOG_PAYMENT_REVERSED = "wagtail_lockedcarts.payment_reversed"
+LOG_RESOLVE_PAYMENT = "wagtail_lockedcarts.resolve_payment"

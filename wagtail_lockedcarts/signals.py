@@ -6,7 +6,8 @@ from django.dispatch import Signal
 cart_locked = Signal()
 #: sender=Cart, cart=<Cart>, user=<User or None>
 cart_unlocked = Signal()
-#: sender=Order, order=<Order>, cart=<Cart>, user=<User or None>
+#: sender=Order, order=<Order>, cart=<Cart, or None for an order made from an unmatched payment
+#: whose cart was deleted>, user=<User or None>
 order_created = Signal()
 #: sender=Cart, cart_id=<int>, snapshot=<dict>, user=<User or None>
 cart_deleted = Signal()

@@ -1,5 +1,6 @@
 """Wagtail registrations only: each function is small and delegates to the module it names."""
 
+from django.urls import include, path
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
@@ -37,3 +38,14 @@ def add_locked_carts_summary_item(request, summary_items):
 @hooks.register("construct_homepage_panels")
 def add_locked_carts_panel(request, panels):
     panels.append(LockedCartsPanel(request))
+
+
+@hooks.register("register_admin_urls")
+def register_payment_urls():
+    from wagtail_lockedcarts.admin.views import payments
+
+    urls = [
+        path("", payments.UnmatchedPaymentsView.as_view(), name="unmatched"),
+        path("<int:pk>/resolve/", payments.ResolvePaymentView.as_view(), name="resolve"),
+    ]
+    return [path("lockedcarts/payments/", include((urls, "wagtail_lockedcarts_payments")))]

@@ -10,14 +10,17 @@ and the POST are reported afterwards, untouched.
 without lifecycle and without the audit snapshot.
 """
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_q.tasks import async_task
 from wagtail.admin import messages
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
+from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.exceptions import LockedCartsError
 from wagtail_lockedcarts.models import Cart
@@ -104,12 +107,12 @@ class CartBulkAction(ActionPermissionRequiredMixin, ReportSkippedMixin, SnippetB
         return run_each(objects, view.request, view.action)
 
 
-def run_each(objects, request, action):
+def run_each(objects, request, action, **kwargs):
     """Run ``action`` on each cart through lifecycle; report the ones it could not change."""
     done, failures = 0, []
     for cart in objects:
         try:
-            outcome = action.perform(cart, request.user)
+            outcome = action.perform(cart, request.user, **kwargs)
         except LockedCartsError as error:
             failures.append((cart.pk, str(error.message)))
             continue
@@ -137,9 +140,10 @@ class UnlockCartsBulkAction(CartBulkAction):
 
 
 class CheckPayPalBulkAction(CartBulkAction):
-    """Asks PayPal about each cart, one at a time, once the bulk action's transaction has
-    committed: no database row lock may be held while waiting for PayPal. The hooks run as for
-    any bulk action; the ``after_bulk_action`` hook sees the carts the check was started for."""
+    """Queues one django-q2 task that asks PayPal about each cart, once the bulk action's
+    transaction has committed: the request returns at once however slow PayPal is, and no row
+    lock is held while waiting for it. Each cart's answer goes to its history; the task's result
+    holds one message per cart. The hooks run as for any bulk action."""
 
     display_name = _("Check with PayPal")
     action_type = "check_paypal"
@@ -152,34 +156,60 @@ class CheckPayPalBulkAction(CartBulkAction):
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
         view = kwargs["self"]
-        transaction.on_commit(lambda: view.check_each(objects))
+        cart_ids = [cart.pk for cart in objects]
+        user_id = view.request.user.pk
+        transaction.on_commit(
+            lambda: async_task(
+                "wagtail_lockedcarts.background.tasks.check_carts_with_paypal",
+                cart_ids,
+                user_id,
+                group="wagtail_lockedcarts.check_paypal",
+            )
+        )
         return len(objects), 0
 
-    def check_each(self, objects):
-        checked = run_each(objects, self.request, self.action)[0]
-        if checked:
-            messages.success(
-                self.request,
-                ngettext("%(count)d cart checked with PayPal.", "%(count)d carts checked with PayPal.", checked)
-                % {"count": checked},
-            )
-
     def get_success_message(self, num_parent_objects, num_child_objects):
-        return None  # reported by check_each, once PayPal answered
+        return ngettext(
+            "PayPal is being asked about %(count)d cart in the background; its answer appears in the cart's history.",
+            "PayPal is being asked about %(count)d carts in the background; each answer appears in the cart's history.",
+            num_parent_objects,
+        ) % {"count": num_parent_objects}
+
+
+class AcknowledgePaymentsForm(forms.Form):
+    acknowledge_payment = forms.BooleanField(
+        label=_("I understand that PayPal holds money for some of these carts; their payment records stay."),
+        required=False,
+    )
 
 
 class DeleteCartsBulkAction(ActionPermissionRequiredMixin, ReportSkippedMixin, DeleteBulkAction):
     """Wagtail's snippet bulk delete (its ``before/after_delete_snippet`` hooks included), each
-    cart deleted through lifecycle with its audit snapshot."""
+    cart deleted through lifecycle with its audit snapshot. Carts PayPal holds money for are
+    named with the amount on the confirmation page and are deleted only with the acknowledgement;
+    without it they are left and reported."""
 
     models = [Cart]
     aria_label = _("Delete selected carts")
     action = display.action_named(Cart, "delete")
+    form_class = AcknowledgePaymentsForm
+    template_name = "wagtail_lockedcarts/admin/bulk_delete.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        held = []
+        for item in context.get("items", []):
+            payment = lifecycle.money_at_paypal(item["item"])
+            if payment is not None:
+                held.append((item["item"], lifecycle.payment_held_message(payment)))
+        context["payments_held"] = held
+        return context
 
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
         view = kwargs["self"]
-        return run_each(objects, view.request, view.action)
+        acknowledged = bool(view.cleaned_form.cleaned_data.get("acknowledge_payment"))
+        return run_each(objects, view.request, view.action, acknowledge_payment=acknowledged)
 
     def get_success_message(self, num_parent_objects, num_child_objects):
         return ngettext("%(count)d cart deleted.", "%(count)d carts deleted.", num_parent_objects) % {

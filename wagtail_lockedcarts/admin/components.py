@@ -60,7 +60,19 @@ class LockedCartsPanel(Component):
             }
             for cart in self.carts
         ]
-        return {"rows": rows, "list_url": display.locked_carts_url(), "request": self.request}
+        from wagtail_lockedcarts.models import Order, OrderStatus, PaymentAttempt
+
+        return {
+            "rows": rows,
+            "list_url": display.locked_carts_url(),
+            "request": self.request,
+            "unmatched_payments": PaymentAttempt.objects.unmatched().count(),
+            "unmatched_url": display.unmatched_payments_url(),
+            "reversed_after_export": Order.objects.filter(
+                status=OrderStatus.PAYMENT_REVERSED, exported_before_problem=True
+            ).count(),
+            "reversed_url": display.order_list_url("payment_reversed"),
+        }
 
     def render_html(self, parent_context=None):
         if not user_sees_carts(self.request.user):

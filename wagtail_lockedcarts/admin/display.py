@@ -34,6 +34,7 @@ from wagtail.admin.utils import get_admin_base_url
 from wagtail.permissions import policy_registry
 
 from wagtail_lockedcarts import lifecycle
+from wagtail_lockedcarts.admin.forms import ConfirmOrderForm, DeleteCartForm
 from wagtail_lockedcarts.exceptions import LockedCartsError
 from wagtail_lockedcarts.models import Cart, CartStatus, Order
 from wagtail_lockedcarts.money import format_money
@@ -99,6 +100,15 @@ def order_list_url(order_filter=None, *, absolute=False):
 
 def locked_carts_url(*, absolute=False):
     return cart_list_url("locked", absolute=absolute)
+
+
+def unmatched_payments_url(*, absolute=False):
+    """The list of payments PayPal holds money for that no order accounts for."""
+    return _finish(reverse("wagtail_lockedcarts_payments:unmatched"), None, absolute)
+
+
+def resolve_payment_url(payment, *, absolute=False):
+    return _finish(reverse("wagtail_lockedcarts_payments:resolve", args=(payment.pk,)), None, absolute)
 
 
 def admin_home_url(*, absolute=False):
@@ -221,6 +231,7 @@ def cart_summary_rows(cart):
         (_("Customer e-mail"), cart.customer_email or "—"),
         (_("Payer e-mail"), cart.payer_email or "—"),
         (_("Total amount"), cart_total(cart)),
+        *amount_rows(cart),
         (_("Card"), cart.masked_card or "—"),
         (_("PayPal order id"), cart.paypal_order_id or "—"),
         (_("PayPal capture id"), cart.paypal_capture_id or "—"),
@@ -241,6 +252,15 @@ def order_summary_rows(order):
         (_("Customer"), order.customer_name or "—", None),
         (_("E-mail"), order.email or "—", None),
         (_("Total"), order_total(order), None),
+        (
+            _("Captured by PayPal"),
+            format_money(order.payment.captured_amount, order.payment.captured_currency)
+            if order.payment_id and order.payment.captured_amount is not None
+            else "—",
+            None,
+        ),
+        (_("Amount difference accepted because"), order.amount_override_reason or "—", None),
+        (_("Payment problem"), order.payment_problem or "—", None),
         (_("Card"), order.masked_card or "—", None),
         (_("PayPal order id"), order.paypal_order_id or "—", None),
         (_("PayPal capture id"), order.paypal_capture_id or "—", None),
@@ -253,11 +273,23 @@ def order_summary_rows(order):
     ]
 
 
+def amount_rows(cart):
+    """The cart total's companions: what PayPal captured, and whether the two match."""
+    check = lifecycle.amount_check(cart)
+    if not check.known:
+        return [(_("Captured by PayPal"), _("nothing captured yet")), (_("Amounts match"), "—")]
+    return [
+        (_("Captured by PayPal"), format_money(check.captured, check.captured_currency)),
+        (_("Amounts match"), _("Yes") if check.matches else _("No – the cart total differs from the capture")),
+    ]
+
+
 def cart_action_summary(cart):
     """(label, value) rows above an action's confirmation button: what the admin acts on."""
     return [
         (_("Customer"), cart.customer_label),
         (_("Total amount"), cart_total(cart)),
+        *amount_rows(cart),
         (_("Card"), cart.masked_card or "—"),
         (_("Status"), cart.get_status_display()),
         (_("Lock reason"), cart.get_lock_reason_display() or "—"),
@@ -348,7 +380,10 @@ CART_ADMIN_ACTIONS = (
             "payment arrived."
         ),
         submit_label=_("Yes, confirm the order"),
-        perform=lambda cart, user: lifecycle.confirm_order(cart, user=user),
+        perform=lambda cart, user, override_reason="", **_form: lifecycle.confirm_order(
+            cart, user=user, override_reason=override_reason
+        ),
+        form_class=ConfirmOrderForm,
         success_message=_("Order %(order)s created from the cart and sent to export."),
     ),
     AdminAction(
@@ -395,7 +430,10 @@ CART_ADMIN_ACTIONS = (
             "PayPal references) stays in the cart's history."
         ),
         submit_label=_("Yes, delete the cart"),
-        perform=lambda cart, user: lifecycle.delete_cart(cart, user=user),
+        perform=lambda cart, user, acknowledge_payment=False, **_form: lifecycle.delete_cart(
+            cart, user=user, acknowledge_payment=acknowledge_payment
+        ),
+        form_class=DeleteCartForm,
         success_message=_("Cart %(cart)s deleted."),
     ),
 )

@@ -17,6 +17,7 @@ from wagtail_lockedcarts.models import (
     LockReason,
     Order,
     OrderStatus,
+    PaymentAttempt,
 )
 
 CART_FILTER_CHOICES = [
@@ -24,6 +25,7 @@ CART_FILTER_CHOICES = [
     ("awaiting_payment", _("Awaiting payment")),
     ("open", _("Open carts")),
     ("ordered", _("Ordered")),
+    ("unmatched", _("With an unmatched payment")),
 ]
 #: Cart Filter choices whose tab shows a count: the few carts that need attention. The others
 #: (open and ordered carts, the bulk of a busy shop) are not counted on every page view.
@@ -33,6 +35,7 @@ ORDER_FILTER_CHOICES = [
     ("on_hold", _("On hold")),
     ("submitted", _("Submitted")),
     ("exported", _("Exported")),
+    ("payment_reversed", _("Payment reversed")),
     ("not_confirmed", _("Not confirmed (past the grace period)")),
 ]
 
@@ -47,6 +50,8 @@ def filter_carts(queryset, value):
         return queryset.filter(status=CartStatus.OPEN)
     if value == "ordered":
         return queryset.filter(status=CartStatus.ORDERED)
+    if value == "unmatched":
+        return queryset.filter(pk__in=PaymentAttempt.objects.unmatched().values("cart_id"))
     return queryset
 
 
@@ -60,7 +65,7 @@ def cart_filter_counts(queryset=None):
 
 
 def filter_orders(queryset, value, now=None):
-    if value in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTED, OrderStatus.EXPORTED):
+    if value in (OrderStatus.ON_HOLD, OrderStatus.SUBMITTED, OrderStatus.EXPORTED, OrderStatus.PAYMENT_REVERSED):
         return queryset.filter(status=value)
     if value == "not_confirmed":
         return queryset.not_confirmed(now)

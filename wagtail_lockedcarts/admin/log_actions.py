@@ -27,8 +27,18 @@ class ConfirmFormatter(LogFormatter):
     label = _("Confirm order")
 
     def format_message(self, log_entry):
-        order = (log_entry.data or {}).get("order")
-        return _("Order %(order)s confirmed from cart") % {"order": order}
+        data = log_entry.data or {}
+        if data.get("override_reason"):
+            return _(
+                "Order %(order)s confirmed although the cart total %(total)s differs from the captured %(captured)s: "
+                "%(reason)s"
+            ) % {
+                "order": data.get("order"),
+                "total": data.get("cart_total", "?"),
+                "captured": data.get("captured", "?"),
+                "reason": data["override_reason"],
+            }
+        return _("Order %(order)s confirmed from cart") % {"order": data.get("order")}
 
 
 class ReconcileFormatter(LogFormatter):
@@ -108,7 +118,35 @@ class ExportFormatter(LogFormatter):
         return _("Order exported")
 
 
+class PaymentReversedFormatter(LogFormatter):
+    label = _("Payment reversed")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("PayPal took the payment back (%(status)s): the order can no longer be released or exported") % {
+            "status": data.get("capture_status", "?")
+        }
+
+
+class ResolvePaymentFormatter(LogFormatter):
+    label = _("Resolve unmatched payment")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        if data.get("order"):
+            return _("Unmatched payment resolved: order %(order)s created from the paid snapshot (%(note)s)") % {
+                "order": data["order"],
+                "note": data.get("note", ""),
+            }
+        return _("Unmatched payment resolved (%(resolution)s): %(note)s") % {
+            "resolution": data.get("resolution", ""),
+            "note": data.get("note", ""),
+        }
+
+
 def register_log_actions(actions):
+    actions.register_action("wagtail_lockedcarts.payment_reversed")(PaymentReversedFormatter)
+    actions.register_action("wagtail_lockedcarts.resolve_payment")(ResolvePaymentFormatter)
     actions.register_action("wagtail_lockedcarts.lock")(LockFormatter)
     actions.register_action("wagtail_lockedcarts.unlock", _("Unlock cart"), _("Cart unlocked"))
     actions.register_action("wagtail_lockedcarts.confirm")(ConfirmFormatter)

@@ -55,6 +55,7 @@ from wagtail_lockedcarts.models import (
     LockedCartSettings,
     Order,
     OrderStatus,
+    PaymentAttempt,
     not_confirmed_condition,
     of_site,
     stale_condition,
@@ -163,6 +164,9 @@ def _age(since, now):
     return timesince(since, now, depth=2) if since else ""
 
 
+MONEY_SECTIONS = ("unmatched_payments", "reversed_after_export")
+
+
 def build_daily_notification(site, now=None, date=None, site_settings=None):
     """Collect what needs attention on ``site`` right now (fixed number of queries).
 
@@ -228,10 +232,58 @@ def _build_daily_notification(site, now, date, site_settings):
             for order in rows
         ]
 
+    unmatched_payments = PaymentAttempt.objects.unmatched().filter(of_site(site))
+    unmatched = unmatched_payments.count()
+    reversed_orders = Order.objects.filter(
+        of_site(site), status=OrderStatus.PAYMENT_REVERSED, exported_before_problem=True
+    )
+    reversed_after_export = reversed_orders.count()
+
+    def payment_items(queryset, count):
+        if not count or not limit:
+            return []
+        return [
+            NotificationItem(
+                label=" – ".join(
+                    part for part in (payment.paypal_order_id, payment.customer_name or payment.customer_email) if part
+                ),
+                url=display.resolve_payment_url(payment, absolute=True),
+                age=_age(payment.updated_at, now),
+                total=format_money(
+                    payment.captured_amount if payment.captured_amount is not None else payment.amount,
+                    payment.captured_currency or payment.currency,
+                ),
+                reason=payment.capture_status,
+            )
+            for payment in queryset.order_by("pk")[:limit]
+        ]
+
     locked, stale = cart_counts["locked"], cart_counts["stale"]
     on_hold, unconfirmed = order_counts["on_hold"], order_counts["unconfirmed"]
     carts_list = display.cart_list_url(absolute=True)
     sections = [
+        NotificationSection(
+            key="unmatched_payments",
+            title=_("Unmatched payments"),
+            count=unmatched,
+            items=payment_items(unmatched_payments, unmatched),
+            list_url=display.unmatched_payments_url(absolute=True),
+            summary=ngettext("%(count)s unmatched payment", "%(count)s unmatched payments", unmatched)
+            % {"count": unmatched},
+        ),
+        NotificationSection(
+            key="reversed_after_export",
+            title=_("Payment reversed after export"),
+            count=reversed_after_export,
+            items=order_items(reversed_orders, "payment_problem_at", reversed_after_export),
+            list_url=display.order_list_url("payment_reversed", absolute=True),
+            summary=ngettext(
+                "%(count)s order whose payment was reversed after export",
+                "%(count)s orders whose payment was reversed after export",
+                reversed_after_export,
+            )
+            % {"count": reversed_after_export},
+        ),
         NotificationSection(
             key="locked",
             title=_("Locked carts"),
@@ -269,6 +321,8 @@ def _build_daily_notification(site, now, date, site_settings):
             % {"count": unconfirmed},
         ),
     ]
+    # Money problems are listed first, and only when there are any (never silent, never noise).
+    sections = [section for section in sections if section.count or section.key not in MONEY_SECTIONS]
     return DailyNotification(site=site, date=date, generated_at=now, sections=sections)
 
 

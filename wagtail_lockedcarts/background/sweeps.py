@@ -3,8 +3,10 @@
 A cart ``awaiting_payment`` for longer than its site's ``checkout_timeout_minutes`` is first
 reconciled with PayPal when the site has ``reconcile_with_paypal`` on (PayPal's answer beats a
 guess: the payment may have completed while the shopper closed the window). Whatever PayPal
-could not settle — no definitive answer, PayPal unreachable, or the PayPal integration not
-installed — is locked with reason ``no_return`` for an admin to decide.
+could not settle — no definitive answer, PayPal unreachable, or not asked because the run's time
+budget or lookup limit was spent — is locked with reason ``no_return`` in the same run, so a slow
+PayPal never stops the sweep from making progress. Later runs, webhooks and *Check PayPal now*
+still resolve a locked cart.
 
 Batches are pk ranges of at most ``batch_size`` carts, so memory stays bounded whatever the
 backlog. Locking goes through :func:`lifecycle.lock_stale_checkouts` with the batch's ids: it
@@ -24,6 +26,7 @@ them, and the daily notification lists them as not confirmed).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -34,6 +37,7 @@ from wagtail.models import ModelLogEntry, Site
 from wagtail_lockedcarts import conf, lifecycle
 from wagtail_lockedcarts.exceptions import InvalidTransition
 from wagtail_lockedcarts.models import Cart, CartStatus, LockedCartSettings, Order, OrderStatus
+from wagtail_lockedcarts.paypal import budget as paypal_budget
 from wagtail_lockedcarts.paypal.reconcile import reconcile_cart
 
 logger = logging.getLogger("wagtail_lockedcarts")
@@ -51,13 +55,51 @@ class SweepReport:
     paypal_unavailable: int = 0
     exports_requeued: int = 0
     batches: int = 0
+    lookups: int = 0
+    not_asked: int = 0
+    seconds: float = 0.0
     errors: list = field(default_factory=list)
 
     def __str__(self):
         return (
             f"examined {self.examined}, settled by PayPal {self.reconciled}, locked {self.locked}, "
-            f"PayPal without answer {self.paypal_unavailable}, exports re-queued {self.exports_requeued}"
+            f"PayPal without answer {self.paypal_unavailable}, not asked (budget) {self.not_asked}, "
+            f"exports re-queued {self.exports_requeued}, {self.seconds:.1f} s"
         )
+
+
+class LookupBudget:
+    """How many PayPal lookups one sweep run may still start, and until when.
+
+    A lookup is only started when its worst case (a GET and a capture, each waiting the client's
+    full connect + read timeout) still ends before the deadline, so the run always leaves itself
+    the time to lock what it did not reach, well inside django-q2's task timeout.
+    """
+
+    def __init__(self, seconds=None, max_lookups=None, clock=time.monotonic):
+        self.clock = clock
+        self.seconds = float(seconds if seconds is not None else time_budget())
+        self.deadline = clock() + self.seconds
+        self.remaining = int(max_lookups if max_lookups is not None else conf.get("SWEEP_MAX_LOOKUPS"))
+        paypal = conf.get("PAYPAL")
+        self.worst_lookup = 2 * (float(paypal.get("CONNECT_TIMEOUT") or 5) + float(paypal.get("READ_TIMEOUT") or 20))
+
+    def take(self):
+        if self.remaining <= 0 or self.clock() + self.worst_lookup > self.deadline:
+            return False
+        self.remaining -= 1
+        return True
+
+
+def time_budget():
+    """``SWEEP_TIME_BUDGET``, capped at three quarters of django-q2's task ``timeout``."""
+    from django.conf import settings
+
+    budget = float(conf.get("SWEEP_TIME_BUDGET"))
+    task_timeout = (getattr(settings, "Q_CLUSTER", None) or {}).get("timeout")
+    if task_timeout:
+        budget = min(budget, 0.75 * float(task_timeout))
+    return budget
 
 
 def _reconcile_function():
@@ -76,13 +118,29 @@ def _sites_that_reconcile():
     return ids
 
 
-def sweep_checkouts(now=None, *, use_paypal=True, batch_size=None, requeue_exports=True):
-    """Reconcile or lock every stale checkout; returns a :class:`SweepReport`."""
+def sweep_checkouts(now=None, *, use_paypal=True, batch_size=None, requeue_exports=True, budget=None):
+    """Reconcile (within the run's :class:`LookupBudget`) or lock every stale checkout; returns a
+    :class:`SweepReport`. Every stale cart PayPal did not settle is locked in this run."""
+    started = time.monotonic()
+    budget = budget or LookupBudget()
     now = now or timezone.now()
     batch_size = int(batch_size or conf.get("SWEEP_BATCH_SIZE"))
     report = SweepReport()
     reconcile = _reconcile_function() if use_paypal else None
     reconciling_sites = _sites_that_reconcile() if reconcile else set()
+    # Every PayPal call of this run also has its timeouts cut to the run's deadline.
+    with paypal_budget.limited(max(0.0, budget.deadline - budget.clock())):
+        _sweep(now, batch_size, report, reconcile, reconciling_sites, budget)
+    if requeue_exports:
+        report.exports_requeued = requeue_lost_exports(now, limit=batch_size)
+    report.seconds = time.monotonic() - started
+    if report.examined or report.exports_requeued:
+        logger.info("Checkout sweep: %s", report)
+    return report
+
+
+def _sweep(now, batch_size, report, reconcile, reconciling_sites, budget):
+    """Batch by batch: ask PayPal while the budget lasts, then lock whatever is still stale."""
     stale = Cart.objects.stale(now)
     last_pk = 0
     while True:
@@ -94,24 +152,23 @@ def sweep_checkouts(now=None, *, use_paypal=True, batch_size=None, requeue_expor
         last_pk = rows[-1][0]
         ask_paypal = [pk for pk, site_id in rows if site_id in reconciling_sites]
         if ask_paypal:
-            _reconcile_batch(reconcile, ask_paypal, report)
+            _reconcile_batch(reconcile, ask_paypal, report, budget)
         report.locked += lifecycle.lock_stale_checkouts(now, batch_size=batch_size, cart_ids=[pk for pk, _site in rows])
         if len(rows) < batch_size:
             break
-    if requeue_exports:
-        report.exports_requeued = requeue_lost_exports(now, limit=batch_size)
-    if report.examined or report.exports_requeued:
-        logger.info("Checkout sweep: %s", report)
-    return report
 
 
-def _reconcile_batch(reconcile, cart_ids, report):
+def _reconcile_batch(reconcile, cart_ids, report, budget):
     carts = (
         Cart.objects.filter(pk__in=cart_ids, status=CartStatus.AWAITING_PAYMENT)
         .select_related("site", "user")
         .order_by("pk")
     )
     for cart in carts:
+        if not budget.take():
+            report.not_asked += 1
+            continue
+        report.lookups += 1
         try:
             result = reconcile(cart)
         except Exception as error:  # one cart's trouble must not stop the sweep

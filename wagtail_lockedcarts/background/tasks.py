@@ -50,6 +50,31 @@ def daily_notification(**kwargs):
     return {f"{result.site.pk}:{result.date}": result.status for result in results}
 
 
+def check_carts_with_paypal(cart_ids, user_id=None, **kwargs):
+    """The bulk *Check with PayPal*: ask PayPal about each cart, one at a time, off the request.
+
+    Each check leaves its answer in the cart's history (through ``check_paypal_now``); the task's
+    result is one message per cart, which django-q2 keeps with the task.
+    """
+    from django.contrib.auth import get_user_model
+
+    from wagtail_lockedcarts.models import Cart
+    from wagtail_lockedcarts.paypal.reconcile import check_paypal_now
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    results = {}
+    for cart_id in cart_ids:
+        cart = Cart.objects.filter(pk=cart_id).first()
+        if cart is None:
+            results[cart_id] = "cart no longer exists"
+            continue
+        try:
+            results[cart_id] = check_paypal_now(cart, user).summary
+        except Exception as error:  # one cart's trouble must not stop the others
+            results[cart_id] = f"{type(error).__name__}: {error}"
+    return results
+
+
 def checkout_sweep(**kwargs):
     """Every few minutes: reconcile with PayPal or lock checkouts nobody came back from."""
     from wagtail_lockedcarts.background.sweeps import sweep_checkouts

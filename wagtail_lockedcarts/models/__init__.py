@@ -11,7 +11,14 @@ from wagtail_lockedcarts.models.carts import (
 )
 from wagtail_lockedcarts.models.notifications import DailyNotificationRun
 from wagtail_lockedcarts.models.orders import Order, OrderLine, OrderQuerySet, OrderStatus, not_confirmed_condition
-from wagtail_lockedcarts.models.payments import PaymentAttempt, PaymentAttemptStatus, WebhookEvent
+from wagtail_lockedcarts.models.payments import (
+    MONEY_HELD_CAPTURE_STATUSES,
+    PaymentAttempt,
+    PaymentAttemptStatus,
+    PaymentEvent,
+    PaymentResolution,
+    WebhookEvent,
+)
 from wagtail_lockedcarts.models.settings import LockedCartSettings, PendingPaymentPolicy
 from wagtail_lockedcarts.models.sites import of_site
 from wagtail_lockedcarts.models.transmissions import WebhookTransmission
@@ -33,6 +40,9 @@ __all__ = [
     "stale_condition",
     "PaymentAttempt",
     "PaymentAttemptStatus",
+    "PaymentEvent",
+    "PaymentResolution",
+    "MONEY_HELD_CAPTURE_STATUSES",
     "WebhookEvent",
     "WebhookTransmission",
     "DailyNotificationRun",

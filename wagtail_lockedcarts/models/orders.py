@@ -20,6 +20,8 @@ class OrderStatus(models.TextChoices):
     ON_HOLD = "on_hold", _("On hold")
     SUBMITTED = "submitted", _("Submitted")
     EXPORTED = "exported", _("Exported")
+    #: PayPal took the money back (denied, declined, reversed or refunded) after the order existed.
+    PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
 
 
 def not_confirmed_condition(now=None, site=None, site_settings=None):
@@ -106,6 +108,22 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
+    payment = models.OneToOneField(
+        "wagtail_lockedcarts.PaymentAttempt",
+        verbose_name=_("payment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="order",
+    )
+    amount_override_reason = models.TextField(
+        _("amount difference accepted because"),
+        blank=True,
+        help_text=_("Given by the admin who confirmed an order whose total differs from what PayPal captured."),
+    )
+    payment_problem = models.CharField(_("payment problem"), max_length=64, blank=True)
+    payment_problem_at = models.DateTimeField(_("payment problem at"), null=True, blank=True)
+    exported_before_problem = models.BooleanField(_("exported before the payment was reversed"), default=False)
     export_attempts = models.PositiveIntegerField(_("export attempts"), default=0)
     last_export_error = models.CharField(_("last export error"), max_length=500, blank=True)
 

@@ -39,6 +39,8 @@ CAPTURE_OUTCOMES = {
     "PENDING": PaymentOutcome.PENDING,
     "DECLINED": PaymentOutcome.DECLINED,
     "FAILED": PaymentOutcome.DECLINED,
+    "REFUNDED": PaymentOutcome.REVERSED,
+    "REVERSED": PaymentOutcome.REVERSED,
 }
 # Preference when an order carries several captures (e.g. a declined one, then a retry).
 CAPTURE_PRIORITY = ["COMPLETED", "PENDING", "PARTIALLY_REFUNDED", "REFUNDED", "DECLINED", "FAILED"]
@@ -114,7 +116,7 @@ def payment_result_from_order(order, paypal_order_id=None, declined_issue=""):
         outcome = PaymentOutcome.DECLINED
     else:
         # CREATED / PAYER_ACTION_REQUIRED / SAVED / APPROVED-but-not-ours-to-capture, or a
-        # refunded capture: nothing a cart transition should act on.
+        # partially refunded capture: nothing a cart transition should act on.
         outcome = PaymentOutcome.UNKNOWN
 
     amount_info = capture.get("amount") or {}
@@ -161,7 +163,7 @@ def _should_capture(cart, order):
     """Take the money only for the checkout the cart is still frozen for."""
     if order.get("status") != "APPROVED" or _capture_of(order):
         return False
-    return cart.paypal_order_id == order.get("id") and rules.is_frozen(cart)
+    return cart is not None and cart.paypal_order_id == order.get("id") and rules.is_frozen(cart)
 
 
 def reconcile_paypal_order(paypal_order_id, user=None, client=None):
@@ -172,9 +174,10 @@ def reconcile_paypal_order(paypal_order_id, user=None, client=None):
     """
     report = ReconcileReport(paypal_order_id=paypal_order_id or "")
     cart, attempt = _find(paypal_order_id) if paypal_order_id else (None, None)
-    if cart is None:
+    if cart is None and attempt is None:
         report.summary = str(_("No cart uses PayPal order %(order)s.") % {"order": paypal_order_id or "–"})
         return report
+    # A payment whose cart was deleted is still asked about: its record must learn the outcome.
     report.cart = cart
     client = client or get_client()
     declined_issue = ""

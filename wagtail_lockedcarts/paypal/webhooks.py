@@ -6,8 +6,10 @@ certificate or postback cannot be had), then JSON parsing, then deduplication on
 (200 for a re-delivery). The event body is never trusted beyond "look at order X": the
 order is fetched from PayPal by :func:`reconcile_paypal_order`.
 
-When PayPal cannot be reached while processing, the listener answers **503** and forgets the
-event id, so PayPal's own retry (up to 25 times over 3 days for any non-2xx) processes it again.
+An event counts as processed only once its effect has committed: the deduplication row is written
+after processing. When PayPal cannot be reached (503) or processing fails in any way (500), no
+row is written, so PayPal's own retry (up to 25 times over 3 days for any non-2xx) processes it
+again; reconciling is idempotent, so a retry never applies anything twice.
 The cart meanwhile stays frozen; the scheduled sweep is the second safety net.
 """
 
@@ -103,21 +105,31 @@ def _process(body):
         return _plain(400)
     order_id = order_id_for_event(event)
 
+    event_id = event_id[:128]
+    if WebhookEvent.objects.filter(provider=PROVIDER, event_id=event_id, processed_at__isnull=False).exists():
+        return _plain(200, "duplicate")
+    if order_id:
+        try:
+            report = reconcile_paypal_order(order_id)
+        except Exception:
+            # Anything (a database error included) leaves the event unrecorded: PayPal's retry
+            # processes it again, and reconciling twice converges.
+            logger.exception("Processing PayPal webhook %s failed; PayPal will retry it", event_id)
+            return _plain(500)
+        if not report.reachable or report.error:
+            return _plain(503)
+    # Only now, with its effect committed, does the event count as processed.
     try:
         with transaction.atomic():
-            record = WebhookEvent.objects.create(
+            WebhookEvent.objects.get_or_create(
                 provider=PROVIDER,
-                event_id=event_id[:128],
-                event_type=str(event.get("event_type") or "")[:64],
-                resource_id=order_id[:64],
+                event_id=event_id,
+                defaults={
+                    "event_type": str(event.get("event_type") or "")[:64],
+                    "resource_id": order_id[:64],
+                    "processed_at": timezone.now(),
+                },
             )
     except IntegrityError:
-        return _plain(200, "duplicate")
-
-    if order_id:
-        report = reconcile_paypal_order(order_id)
-        if not report.reachable:
-            WebhookEvent.objects.filter(pk=record.pk).delete()
-            return _plain(503)
-    WebhookEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now())
+        pass  # a concurrent delivery of the same event recorded it first
     return _plain(200)

@@ -27,7 +27,7 @@ from wagtail_lockedcarts.paypal.client import (
     approval_url,
     get_client,
 )
-from wagtail_lockedcarts.paypal.reconcile import reconcile_paypal_order
+from wagtail_lockedcarts.paypal.reconcile import ReconcileReport, reconcile_paypal_order
 from wagtail_lockedcarts.storefront.shopper import find_active_cart, get_or_create_active_cart, mark_outcome_shown
 from wagtail_lockedcarts.storefront.views import storefront_context, wants_json
 
@@ -192,10 +192,12 @@ def paypal_cancel(request):
         return _result_page(request, cart)
     try:
         order = get_client().get_order(cart.paypal_order_id)
-    except PayPalException:
-        order = {}
-    if order.get("status") in ("APPROVED", "COMPLETED"):
-        # Paid in another tab after all: the cancel link is stale.
+    except PayPalException as error:
+        # No definitive answer is not a cancellation: the payment may be under way. Nothing changes.
+        report = ReconcileReport(paypal_order_id=cart.paypal_order_id, cart=cart, reachable=False, error=str(error))
+        return _result_page(request, cart, report)
+    if order.get("status") not in rules.CANCELLABLE_PAYPAL_STATUSES:
+        # Approved or paid (perhaps in another tab): the cancel link is stale; PayPal decides.
         return _result_page(request, cart, reconcile_paypal_order(cart.paypal_order_id))
     lifecycle.apply_payment_result(
         cart,

@@ -112,6 +112,8 @@ def discard(request, cart_id):
 def on_order_created(sender, order, cart, user=None, **kwargs):
     from wagtail_lockedcarts.models import OrderStatus
 
+    if cart is None:
+        return  # made from an unmatched payment whose cart is gone: no shopper session to tell
     kind = ON_HOLD if order.status == OrderStatus.ON_HOLD else CONFIRMED
     push(cart.session_key, kind, cart.pk, number=order.pk)
 

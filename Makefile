@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install benchmark mutants clean manage
+.PHONY: demo test install benchmark mutants month clean manage
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ benchmark: install
 # Mutation testing of the money and security modules (not part of `make test`; tens of minutes).
 mutants: install
 	PYTHON=$(PY) scripts/mutants.sh $(MODULES)
+
+# A simulated month of checkouts (benchmarks/month.py); ARGS="--shoppers 2000" for a shorter one.
+month: install
+	PYTHON=$(PY) scripts/month.sh $(ARGS)
 
 clean:
 	rm -rf $(VENV) .demo build dist *.egg-info mutants

@@ -214,9 +214,10 @@ def _build_daily_notification(site, now, date, site_settings):
             for cart in rows
         ]
 
-    def order_items(queryset, since_field, count, reason):
-        """Each row says why it is listed (``reason``) and what to check: card and PayPal order
-        for an order on hold, the export's last error for one not confirmed."""
+    def order_items(queryset, since_field, count, reason=None):
+        """Each row says why it is listed (``reason``, else the order's own payment problem) and
+        what to check: card and PayPal order for an order on hold, the export's last error for one
+        not confirmed."""
         if not count or not limit:
             return []
         rows = queryset.select_related("cart").order_by(since_field, "pk")[:limit]
@@ -226,7 +227,7 @@ def _build_daily_notification(site, now, date, site_settings):
                 url=display.order_url("inspect", order, absolute=True),
                 age=_age(getattr(order, since_field), now),
                 total=format_money(order.total, order.currency),
-                reason=str(reason),
+                reason=str(reason or order.payment_problem),
                 detail=_order_detail(order),
             )
             for order in rows

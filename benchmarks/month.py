@@ -63,6 +63,9 @@ class Mix:
     #: eCheck settles (or fails) this many days after the payment
     echeck_days: tuple = (3, 5)
     refund_days: tuple = (1, 10)
+    #: an order nobody approved disappears at PayPal after this many hours (an assumption:
+    #: PayPal states no exact lifetime in the Orders v2 specification)
+    unapproved_order_expires_hours: float = 3
     sweep_every_minutes: int = 10
     admin_works_at_hour: int = 9
 
@@ -86,6 +89,7 @@ class Report:
     emails_per_site_day: Counter = field(default_factory=Counter)
     invariants: dict = field(default_factory=dict)
     lost_webhooks: int = 0
+    reversed_after_export: int = 0
     outage_minutes: int = 0
     seconds: float = 0.0
     seconds_in: Counter = field(default_factory=Counter)
@@ -116,6 +120,7 @@ class Report:
             "days_with_email": len(emails),
             "invariants": self.invariants,
             "lost_webhooks": self.lost_webhooks,
+            "orders_reversed_after_export": self.reversed_after_export,
             "outage_minutes": self.outage_minutes,
             "seconds": round(self.seconds, 1),
             "seconds_in": {name: round(value, 1) for name, value in self.seconds_in.most_common()},
@@ -177,6 +182,7 @@ class Month:
             action(*args)
             self.report.seconds_in[action.__name__] += time.monotonic() - began
         self.report.invariants = self.invariants()
+        self.report.reversed_after_export = reversed_after_export()
         self.report.seconds = time.monotonic() - started
         return self.report
 
@@ -228,15 +234,21 @@ class Month:
             self.at(self.outage_until + timedelta(minutes=1), self.settle, order_id, fails)
             return
         if fails:
-            self.sandbox._control(f"orders/{order_id}/decline", {"event": "PAYMENT.CAPTURE.DENIED"})
+            self.sandbox.decline_pending(order_id, event="PAYMENT.CAPTURE.DENIED")
         else:
             self.sandbox.settle(order_id)
+
+    def expire(self, order_id):
+        if self.paypal_down():
+            self.at(self.outage_until + timedelta(minutes=1), self.expire, order_id)
+            return
+        self.sandbox.expire(order_id)
 
     def refund(self, order_id):
         if self.paypal_down():
             self.at(self.outage_until + timedelta(minutes=1), self.refund, order_id)
             return
-        self.sandbox._control(f"orders/{order_id}/refund")
+        self.sandbox.refund(order_id)
 
     # ---- the shopper ---------------------------------------------------------------------
 
@@ -274,6 +286,8 @@ class Month:
             self.count_article("pending")
             if self.rng.random() < self.mix.keeps_shopping_while_pending:
                 self.at(self.now + timedelta(hours=1), self.shopper_arrives, "pays_and_returns", shopper, True)
+        elif outcome == "abandons_at_paypal":
+            self.at(self.now + timedelta(hours=self.mix.unapproved_order_expires_hours), self.expire, order_id)
         elif outcome == "pays_then_refunded":
             self.at(self.now + timedelta(days=self.rng.uniform(*self.mix.refund_days)), self.refund, order_id)
         if not returned and outcome not in ("echeck_settles", "echeck_fails"):
@@ -364,8 +378,8 @@ class Month:
     def resolve_unmatched_payments(self):
         """Unmatched payments are a person's job by definition: the admin records each one."""
         for payment in unmatched_payments():
-            resolve_unmatched_payment(payment)
-            self.needed_person("unmatched_payment", getattr(payment, "updated_at", None))
+            if resolve_unmatched_payment(payment, self.admin):
+                self.needed_person("unmatched_payment", payment.updated_at)
 
     def needed_person(self, reason, since):
         self.report.needed_a_person[reason or "unknown"] += 1
@@ -381,12 +395,29 @@ class Month:
 
 
 def unmatched_payments():
-    """Payments PayPal holds that no order accounts for, as the admin sees them listed."""
-    return []
+    """Payments PayPal holds that no order accounts for, as Cart Management lists them."""
+    from wagtail_lockedcarts.models import PaymentAttempt
+
+    return list(PaymentAttempt.objects.unmatched().order_by("pk"))
 
 
-def resolve_unmatched_payment(payment):
-    raise NotImplementedError
+def resolve_unmatched_payment(payment, user):
+    """What the admin does with one: a completed capture becomes the order it paid for."""
+    from wagtail_lockedcarts import lifecycle
+    from wagtail_lockedcarts.models import PaymentResolution
+
+    if payment.capture_status != "COMPLETED":
+        return False
+    lifecycle.resolve_payment(payment, user, PaymentResolution.ORDERED, "Paid at PayPal; order made from the snapshot.")
+    return True
+
+
+def reversed_after_export():
+    """Orders PayPal took the money back from after they were exported: the dashboard lists them
+    for a person (goods may have shipped), reported apart from the carts."""
+    from wagtail_lockedcarts.models import Order, OrderStatus
+
+    return Order.objects.filter(status=OrderStatus.PAYMENT_REVERSED).exclude(exported_at=None).count()
 
 
 def money_invariants(sweep_interval=timedelta(minutes=10), now=None):
@@ -412,21 +443,28 @@ def money_invariants(sweep_interval=timedelta(minutes=10), now=None):
         for order in SandboxOrder.objects.exclude(capture_id="").exclude(captured_at=None)
         if order.capture_status not in ("DECLINED", "FAILED")
     }
-    orders = list(Order.objects.exclude(paypal_capture_id="").values("paypal_capture_id", "total", "pk"))
+    orders = list(
+        Order.objects.exclude(paypal_capture_id="").values("paypal_capture_id", "total", "pk", "amount_override_reason")
+    )
     by_capture = defaultdict(list)
     for order in orders:
         by_capture[order["paypal_capture_id"]].append(order)
-    unmatched = {getattr(p, "capture_id", "") for p in unmatched_payments()}
+    unmatched = {payment.capture_id for payment in unmatched_payments()}
     lost = [
         capture_id
         for capture_id, paypal in captured.items()
         if paypal.capture_status in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED", "REVERSED")
         and not by_capture.get(capture_id)
         and capture_id not in unmatched
-        and not _refunded_before_any_order(paypal)
     ]
     double = sum(1 for found in by_capture.values() if len(found) > 1)
-    double += Order.objects.values("cart_reference").annotate(n=Count("pk")).filter(n__gt=1).count()
+    double += (
+        Order.objects.exclude(cart_reference=None)
+        .values("cart_reference")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
+    )
     wrong = [
         order["pk"]
         for capture_id, found in by_capture.items()
@@ -434,7 +472,7 @@ def money_invariants(sweep_interval=timedelta(minutes=10), now=None):
         if capture_id in captured
         and captured[capture_id].captured_amount is not None
         and order["total"] != captured[capture_id].captured_amount
-        and not _override_recorded(order["pk"])
+        and not order["amount_override_reason"]
     ]
     return {
         "orders_lost": len(lost),
@@ -442,14 +480,6 @@ def money_invariants(sweep_interval=timedelta(minutes=10), now=None):
         "wrong_totals": len(wrong),
         "stuck_awaiting_payment": _stuck(now, sweep_interval),
     }
-
-
-def _refunded_before_any_order(paypal_order):
-    return False
-
-
-def _override_recorded(order_pk):
-    return False
 
 
 def _stuck(now, sweep_interval):

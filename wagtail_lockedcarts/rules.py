@@ -6,9 +6,8 @@ changing a rule means changing one line here. It holds data and small predicates
 queries, no side effects.
 """
 
-from wagtail_lockedcarts.models.carts import CartStatus, LockReason
-from wagtail_lockedcarts.models.orders import OrderStatus
 from wagtail_lockedcarts.models.payments import MONEY_HELD_CAPTURE_STATUSES
+from wagtail_lockedcarts.models.states import CartStatus, LockReason, OrderStatus
 
 # --------------------------------------------------------------------------------------------
 # carts

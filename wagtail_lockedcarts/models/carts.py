@@ -12,27 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wagtail_lockedcarts.models.sites import of_site
+from wagtail_lockedcarts.models.states import CartStatus, LockReason
 from wagtail_lockedcarts.models.validators import (
     card_constraints,
     currency_code_validator,
     validate_card_brand,
     validate_last4,
 )
-
-
-class CartStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
-    LOCKED = "locked", _("Locked")
-    ORDERED = "ordered", _("Ordered")
-
-
-class LockReason(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", _("Pending payment")
-    NO_RETURN = "no_return", _("No return from PayPal")
-    AMOUNT_MISMATCH = "amount_mismatch", _("Amount mismatch")
-    SUPERSEDED_PAYMENT = "superseded_payment", _("Paid for an earlier checkout")
-
 
 #: The same labels inside a sentence ("Cart locked: pending payment"): separate msgids, so each
 #: language decides its own capitalisation instead of code lower-casing a translation.

@@ -8,20 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wagtail_lockedcarts.models.sites import of_site
+from wagtail_lockedcarts.models.states import OrderStatus
 from wagtail_lockedcarts.models.validators import (
     card_constraints,
     currency_code_validator,
     validate_card_brand,
     validate_last4,
 )
-
-
-class OrderStatus(models.TextChoices):
-    ON_HOLD = "on_hold", _("On hold")
-    SUBMITTED = "submitted", _("Submitted")
-    EXPORTED = "exported", _("Exported")
-    #: PayPal took the money back (denied, declined, reversed or refunded) after the order existed.
-    PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
 
 
 def not_confirmed_condition(now=None, site=None, site_settings=None):

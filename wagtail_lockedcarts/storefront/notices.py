@@ -22,6 +22,9 @@ from django.contrib import messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+#: The shopper's current cart id, kept in the session by :mod:`.shopper` (defined here, the
+#: lower module, so the notices can read it without importing the shopper).
+SESSION_CART_KEY = "wagtail_lockedcarts.cart_id"
 SESSION_NOTICES_KEY = "wagtail_lockedcarts.notices"
 
 CONFIRMED = "confirmed"
@@ -76,8 +79,6 @@ def deliver(request):
 
     A visitor without a session cookie costs nothing here (no session is loaded).
     """
-    from wagtail_lockedcarts.storefront.shopper import SESSION_CART_KEY
-
     session = getattr(request, "session", None)
     if session is None or not session.session_key:
         return

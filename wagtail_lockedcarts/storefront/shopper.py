@@ -13,7 +13,7 @@ from wagtail_lockedcarts import conf, lifecycle
 from wagtail_lockedcarts.models import Cart, CartStatus, Order, OrderStatus
 from wagtail_lockedcarts.storefront import notices
 
-SESSION_CART_KEY = "wagtail_lockedcarts.cart_id"
+SESSION_CART_KEY = notices.SESSION_CART_KEY
 
 
 def _owner_filter(request):

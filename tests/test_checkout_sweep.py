@@ -235,3 +235,67 @@ def test_sweep_audit_entries_are_what_log_would_write(no_paypal_reconcile, stale
     assert [entry.uuid for entry in entries] == [context.uuid, context.uuid]
     assert [entry.label for entry in entries] == [str(Cart.objects.get(pk=cart.pk)) for cart in carts]
     assert {entry.user for entry in entries} == {None}
+
+
+def _locked_no_return(paypal_sandbox, shop):
+    """A shopper who never approved at PayPal, locked by the sweep an hour later."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+    Cart.objects.filter(pk=cart.pk).update(checkout_started_at=timezone.now() - timedelta(hours=2))
+    sweep_checkouts()
+    paypal_sandbox.wait_idle()
+    assert statuses(cart) == [CartStatus.LOCKED]
+    return Cart.objects.get(pk=cart.pk)
+
+
+def test_a_locked_cart_whose_unapproved_order_expired_at_paypal_reopens_at_a_later_sweep(
+    paypal_sandbox, shop, cart_settings
+):
+    cart = _locked_no_return(paypal_sandbox, shop)
+    paypal_sandbox.expire(cart.paypal_order_id)
+
+    soon = sweep_checkouts(now=timezone.now() + timedelta(minutes=10))
+    assert soon.rechecked == 0 and statuses(cart) == [CartStatus.LOCKED]
+
+    later = sweep_checkouts(now=timezone.now() + timedelta(hours=2))
+    paypal_sandbox.wait_idle()
+
+    assert later.rechecked == 1
+    assert statuses(cart) == [CartStatus.OPEN]
+    assert ModelLogEntry.objects.filter(object_id=str(cart.pk), action=lifecycle.LOG_UNLOCK, user=None).exists()
+
+
+def test_a_lost_settlement_webhook_still_makes_the_order_at_a_later_sweep(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(shopper, "Pay – pending (eCheck)")
+    cart = shopper.cart()
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.PENDING_PAYMENT)
+    paypal_sandbox.settle(cart.paypal_order_id)  # its PAYMENT.CAPTURE.COMPLETED is never delivered
+
+    sweep_checkouts(now=timezone.now() + timedelta(hours=2))
+    paypal_sandbox.wait_idle()
+
+    assert statuses(cart) == [CartStatus.ORDERED]
+
+
+def test_an_expired_order_we_saw_approved_is_not_taken_for_unpaid(paypal_sandbox, shop, cart_settings):
+    """Only an order we never saw approved may be read as "expired, never paid" from a 404."""
+    from wagtail_lockedcarts.models import PaymentAttempt, PaymentAttemptStatus
+
+    cart = _locked_no_return(paypal_sandbox, shop)
+    PaymentAttempt.objects.filter(paypal_order_id=cart.paypal_order_id).update(status=PaymentAttemptStatus.APPROVED)
+    paypal_sandbox.expire(cart.paypal_order_id)
+
+    sweep_checkouts(now=timezone.now() + timedelta(hours=2))
+
+    assert statuses(cart) == [CartStatus.LOCKED]
+
+
+def test_paypal_unreachable_at_the_recheck_changes_nothing(paypal_sandbox, shop, cart_settings):
+    cart = _locked_no_return(paypal_sandbox, shop)
+    paypal_sandbox.make_unreachable()
+
+    report = sweep_checkouts(now=timezone.now() + timedelta(hours=2))
+
+    assert report.rechecked == 1 and report.paypal_unavailable == 1
+    assert statuses(cart) == [CartStatus.LOCKED]

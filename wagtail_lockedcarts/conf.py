@@ -22,6 +22,8 @@ DEFAULTS = {
     # the most carts it asks about; stale carts it does not reach are locked, not skipped.
     "SWEEP_TIME_BUDGET": 60,
     "SWEEP_MAX_LOOKUPS": 50,
+    # A locked cart whose payment PayPal may still decide is asked about again this often.
+    "LOCKED_RECHECK_MINUTES": 60,
     "DAILY_NOTIFICATION_MAX_ITEMS": 50,
     "SEND_EMPTY_DAILY_NOTIFICATION": False,
     "WEBHOOK_MAX_BYTES": 64 * 1024,

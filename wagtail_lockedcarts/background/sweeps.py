@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import F
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, Site
 
@@ -57,6 +58,7 @@ class SweepReport:
     batches: int = 0
     lookups: int = 0
     not_asked: int = 0
+    rechecked: int = 0
     seconds: float = 0.0
     errors: list = field(default_factory=list)
 
@@ -64,7 +66,8 @@ class SweepReport:
         return (
             f"examined {self.examined}, settled by PayPal {self.reconciled}, locked {self.locked}, "
             f"PayPal without answer {self.paypal_unavailable}, not asked (budget) {self.not_asked}, "
-            f"exports re-queued {self.exports_requeued}, {self.seconds:.1f} s"
+            f"locked carts asked again {self.rechecked}, exports re-queued {self.exports_requeued}, "
+            f"{self.seconds:.1f} s"
         )
 
 
@@ -131,6 +134,8 @@ def sweep_checkouts(now=None, *, use_paypal=True, batch_size=None, requeue_expor
     # Every PayPal call of this run also has its timeouts cut to the run's deadline.
     with paypal_budget.limited(max(0.0, budget.deadline - budget.clock())):
         _sweep(now, batch_size, report, reconcile, reconciling_sites, budget)
+        if reconcile is not None:
+            _recheck_locked(now, reconcile, reconciling_sites, report, budget)
     if requeue_exports:
         report.exports_requeued = requeue_lost_exports(now, limit=batch_size)
     report.seconds = time.monotonic() - started
@@ -158,12 +163,26 @@ def _sweep(now, batch_size, report, reconcile, reconciling_sites, budget):
             break
 
 
-def _reconcile_batch(reconcile, cart_ids, report, budget):
-    carts = (
-        Cart.objects.filter(pk__in=cart_ids, status=CartStatus.AWAITING_PAYMENT)
-        .select_related("site", "user")
-        .order_by("pk")
+def _recheck_locked(now, reconcile, reconciling_sites, report, budget):
+    """Ask PayPal again about locked carts whose payment it may still decide (no return, pending),
+    each at most once per ``LOCKED_RECHECK_MINUTES``, least recently asked first, with whatever
+    lookups the run has left after the stale checkouts. A payment that settled, failed or
+    expired while its webhook was lost then resolves without a person."""
+    if budget.remaining <= 0:
+        return
+    rows = (
+        Cart.objects.awaiting_paypal_decision(now)
+        .order_by(F("paypal_checked_at").asc(nulls_first=True), "pk")
+        .values_list("pk", "site_id")[: budget.remaining]
     )
+    cart_ids = [pk for pk, site_id in rows if site_id in reconciling_sites]
+    if cart_ids:
+        report.rechecked += len(cart_ids)
+        _reconcile_batch(reconcile, cart_ids, report, budget, status=CartStatus.LOCKED)
+
+
+def _reconcile_batch(reconcile, cart_ids, report, budget, status=CartStatus.AWAITING_PAYMENT):
+    carts = Cart.objects.filter(pk__in=cart_ids, status=status).select_related("site", "user").order_by("pk")
     for cart in carts:
         if not budget.take():
             report.not_asked += 1

@@ -97,6 +97,21 @@ class CartQuerySet(models.QuerySet):
         """Checkouts awaiting payment for longer than their site's ``checkout_timeout_minutes``."""
         return self.filter(stale_condition(now, site, site_settings))
 
+    def awaiting_paypal_decision(self, now=None):
+        """Locked carts whose lock PayPal's answer can still end (``rules.REOPENABLE_REASONS``)
+        and that nobody asked PayPal about, nor locked, within ``LOCKED_RECHECK_MINUTES``: the
+        sweep asks again."""
+        from wagtail_lockedcarts import conf, rules
+
+        now = now or timezone.now()
+        asked_before = now - timedelta(minutes=int(conf.get("LOCKED_RECHECK_MINUTES")))
+        return self.filter(
+            Q(paypal_checked_at__isnull=True) | Q(paypal_checked_at__lt=asked_before),
+            status=CartStatus.LOCKED,
+            lock_reason__in=rules.REOPENABLE_REASONS,
+            locked_at__lt=asked_before,
+        ).exclude(paypal_order_id="")
+
     def for_admin(self):
         """Carts as the admin lists them: the customer's user joined and a SQL ``sort_total`` (the
         frozen checkout amount once checkout began, else the live line total), so a page costs the

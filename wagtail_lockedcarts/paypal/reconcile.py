@@ -20,7 +20,7 @@ from wagtail.log_actions import log
 
 from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.lifecycle import PaymentOutcome, PaymentResult
-from wagtail_lockedcarts.models import Cart, PaymentAttempt
+from wagtail_lockedcarts.models import Cart, PaymentAttempt, PaymentAttemptStatus
 from wagtail_lockedcarts.models.validators import clean_card, clean_payer_email
 from wagtail_lockedcarts.paypal.client import PayPalError, PayPalUnavailable, get_client
 
@@ -145,6 +145,20 @@ def payment_result_from_order(order, paypal_order_id=None, declined_issue=""):
 # the convergent function
 
 
+def expired_unpaid(error, attempt):
+    """PayPal answering 404 for an order it issued to us, which we never saw approved or
+    captured, is its definitive word: the payer never approved it and it expired, so it can never
+    be paid. (An approved order that expires is reported, not forgotten.) Any other refusal, and
+    an order we know was approved, stays "no answer"."""
+    return (
+        error.status_code == 404
+        and attempt is not None
+        and attempt.status == PaymentAttemptStatus.CREATED
+        and not attempt.capture_id
+        and not attempt.capture_status
+    )
+
+
 def _find(paypal_order_id):
     attempt = PaymentAttempt.objects.select_related("cart").filter(paypal_order_id=paypal_order_id).first()
     if attempt is not None:
@@ -201,14 +215,21 @@ def reconcile_paypal_order(paypal_order_id, user=None, client=None):
         )
         return report
     except PayPalError as error:
-        report.error = error.issue
-        report.summary = str(
-            _("PayPal refused to report on order %(order)s (%(issue)s); nothing was changed.")
-            % {"order": paypal_order_id, "issue": error.issue}
+        if not expired_unpaid(error, attempt):
+            report.error = error.issue
+            report.summary = str(
+                _("PayPal refused to report on order %(order)s (%(issue)s); nothing was changed.")
+                % {"order": paypal_order_id, "issue": error.issue}
+            )
+            return report
+        result = PaymentResult(
+            outcome=PaymentOutcome.CANCELLED,
+            paypal_order_id=paypal_order_id,
+            paypal_status="EXPIRED",
+            status_reason=error.issue,
         )
-        return report
-
-    result = payment_result_from_order(order, paypal_order_id, declined_issue)
+    else:
+        result = payment_result_from_order(order, paypal_order_id, declined_issue)
     report.result = result
     report.order_status, report.capture_status, report.reason = (
         result.paypal_status,

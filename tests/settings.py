@@ -62,6 +62,8 @@ PAYPAL_SANDBOX = {
 }
 WAGTAIL_LOCKEDCARTS = {
     **WAGTAIL_LOCKEDCARTS,
+    # The demo sweeps every minute so a visitor can watch a lock; the tests check the default.
+    "CHECKOUT_SWEEP_MINUTES": _DEFAULTS["CHECKOUT_SWEEP_MINUTES"],
     "WEBHOOK_CERT_NAMES": [*_DEFAULTS["WEBHOOK_CERT_NAMES"], *WAGTAIL_LOCKEDCARTS["WEBHOOK_CERT_NAMES"]],
     "PAYPAL": {
         **WAGTAIL_LOCKEDCARTS["PAYPAL"],

@@ -327,6 +327,7 @@ def test_cart_filter_is_one_row_of_tabs_with_counts_above_the_listing(admin_clie
         ("Awaiting payment", 1, False),
         ("Open carts", None, False),
         ("Ordered", None, False),
+        ("With an unmatched payment", None, False),
     ]
     html = response.content.decode()
     nav = html[

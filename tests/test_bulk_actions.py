@@ -152,7 +152,8 @@ def test_bulk_check_with_paypal_orders_the_paid_cart(paypal_sandbox, shop, super
 def test_bulk_check_reports_a_cart_paypal_does_not_know_as_a_failure(
     paypal_sandbox, shop, superuser, client, make_cart
 ):
-    """A PayPal order id the sandbox never issued (INVALID_RESOURCE_ID) is not "checked"."""
+    """A PayPal order id the sandbox never issued (INVALID_RESOURCE_ID) is not "checked": the
+    background check records PayPal's refusal in the cart's history and changes nothing."""
     from wagtail_lockedcarts import lifecycle
     from wagtail_lockedcarts.models import LockReason
 
@@ -162,11 +163,17 @@ def test_bulk_check_reports_a_cart_paypal_does_not_know_as_a_failure(
     unknown = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)  # id "PAYPAL-…"
     client.force_login(superuser)
 
+    from wagtail.models import ModelLogEntry
+
     response = client.post(bulk_url("check_paypal", known, unknown))
 
-    texts = message_texts(response)
-    assert "1 cart checked with PayPal." in texts
-    assert any(str(unknown.pk) in text and "RESOURCE" in text for text in texts), texts
+    assert any("in the background" in text for text in message_texts(response))
+    answers = {
+        entry.object_id: (entry.data or {}).get("summary", "")
+        for entry in ModelLogEntry.objects.filter(action=lifecycle.LOG_RECONCILE)
+    }
+    assert "INVALID_RESOURCE_ID" in answers[str(unknown.pk)]
+    assert "nothing was changed" in answers[str(unknown.pk)]
     assert Cart.objects.get(pk=unknown.pk).status == CartStatus.LOCKED
 
 

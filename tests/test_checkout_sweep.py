@@ -248,11 +248,29 @@ def _locked_no_return(paypal_sandbox, shop):
     return Cart.objects.get(pk=cart.pk)
 
 
+def _created_hours_ago(cart, hours):
+    from wagtail_lockedcarts.models import PaymentAttempt
+
+    PaymentAttempt.objects.filter(paypal_order_id=cart.paypal_order_id).update(
+        created_at=timezone.now() - timedelta(hours=hours)
+    )
+
+
+def test_a_404_soon_after_the_order_was_made_is_not_taken_for_expiry(paypal_sandbox, shop, cart_settings):
+    cart = _locked_no_return(paypal_sandbox, shop)
+    paypal_sandbox.expire(cart.paypal_order_id)
+
+    sweep_checkouts(now=timezone.now() + timedelta(hours=2))
+
+    assert statuses(cart) == [CartStatus.LOCKED]
+
+
 def test_a_locked_cart_whose_unapproved_order_expired_at_paypal_reopens_at_a_later_sweep(
     paypal_sandbox, shop, cart_settings
 ):
     cart = _locked_no_return(paypal_sandbox, shop)
     paypal_sandbox.expire(cart.paypal_order_id)
+    _created_hours_ago(cart, 4)
 
     soon = sweep_checkouts(now=timezone.now() + timedelta(minutes=10))
     assert soon.rechecked == 0 and statuses(cart) == [CartStatus.LOCKED]
@@ -285,6 +303,7 @@ def test_an_expired_order_we_saw_approved_is_not_taken_for_unpaid(paypal_sandbox
     cart = _locked_no_return(paypal_sandbox, shop)
     PaymentAttempt.objects.filter(paypal_order_id=cart.paypal_order_id).update(status=PaymentAttemptStatus.APPROVED)
     paypal_sandbox.expire(cart.paypal_order_id)
+    _created_hours_ago(cart, 4)
 
     sweep_checkouts(now=timezone.now() + timedelta(hours=2))
 

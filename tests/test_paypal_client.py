@@ -227,7 +227,7 @@ def capture(status, reason=None, value="10.00"):
         (order("CREATED"), PaymentOutcome.UNKNOWN),
         (order("PAYER_ACTION_REQUIRED"), PaymentOutcome.UNKNOWN),
         (order("APPROVED"), PaymentOutcome.UNKNOWN),
-        (order(capture=capture("REFUNDED")), PaymentOutcome.UNKNOWN),
+        (order(capture=capture("REFUNDED")), PaymentOutcome.REVERSED),
         (order(capture=[capture("DECLINED"), capture("COMPLETED")]), PaymentOutcome.COMPLETED),
     ],
 )

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
@@ -145,14 +147,21 @@ def payment_result_from_order(order, paypal_order_id=None, declined_issue=""):
 # the convergent function
 
 
+#: How long PayPal keeps an order nobody approved. A 404 sooner than this is not taken for
+#: expiry (a shop pointed at the wrong PayPal account sees 404s too).
+UNAPPROVED_ORDER_LIFETIME = timedelta(hours=3)
+
+
 def expired_unpaid(error, attempt):
-    """PayPal answering 404 for an order it issued to us, which we never saw approved or
-    captured, is its definitive word: the payer never approved it and it expired, so it can never
-    be paid. (An approved order that expires is reported, not forgotten.) Any other refusal, and
-    an order we know was approved, stays "no answer"."""
+    """PayPal answering 404 for an order it issued to us more than
+    :data:`UNAPPROVED_ORDER_LIFETIME` ago, which we never saw approved or captured, is its
+    definitive word: the payer never approved it and it expired, so it can never be paid. (An
+    approved order that expires is reported, not forgotten.) Any other refusal, a younger order,
+    and an order we know was approved stay "no answer"."""
     return (
         error.status_code == 404
         and attempt is not None
+        and attempt.created_at <= timezone.now() - UNAPPROVED_ORDER_LIFETIME
         and attempt.status == PaymentAttemptStatus.CREATED
         and not attempt.capture_id
         and not attempt.capture_status

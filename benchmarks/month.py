@@ -542,14 +542,18 @@ def draw_chart(report, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    days = list(range(report.days + 12))
+    last = max([report.days - 1, *report.per_day_product, *report.per_day_article])
+    days = list(range(last + 1))
     product = [report.per_day_product.get(d, 0) for d in days]
     article = [report.per_day_article.get(d, 0) for d in days]
     figure, axes = plt.subplots(figsize=(8, 3.2), dpi=110)
     axes.bar([d - 0.2 for d in days], article, width=0.4, label="the article's rule", color="#c0c0c0")
     axes.bar([d + 0.2 for d in days], product, width=0.4, label="wagtail-lockedcarts", color="#007d7e")
     axes.set_xlabel("day of the month")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("carts needing a person")
     axes.legend(frameon=False)
     axes.spines[["top", "right"]].set_visible(False)

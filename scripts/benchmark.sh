@@ -22,3 +22,9 @@ export DATABASE_URL_PG_PORT=$port PGDATABASE=$DB PGPORT=$port
 export DJANGO_SETTINGS_MODULE=benchmarks.settings
 export PYTHONPATH="$PWD:$PWD/example_site${PYTHONPATH:+:$PYTHONPATH}"
 "$PY" -m benchmarks.run "$@"
+
+# The month of checkouts (make month) belongs to the same report; BENCH_MONTH_SHOPPERS=0 skips it.
+if [ "${BENCH_MONTH_SHOPPERS:-1000}" != 0 ]; then
+  env -u DJANGO_SETTINGS_MODULE PYTHON="$PY" scripts/month.sh --shoppers "${BENCH_MONTH_SHOPPERS:-1000}"
+  { echo; cat benchmarks/results/month.md; } >> benchmarks/results/latest.md
+fi

@@ -90,6 +90,7 @@ class Report:
     invariants: dict = field(default_factory=dict)
     lost_webhooks: int = 0
     reversed_after_export: int = 0
+    webhook_answers: Counter = field(default_factory=Counter)
     outage_minutes: int = 0
     seconds: float = 0.0
     seconds_in: Counter = field(default_factory=Counter)
@@ -121,6 +122,7 @@ class Report:
             "invariants": self.invariants,
             "lost_webhooks": self.lost_webhooks,
             "orders_reversed_after_export": self.reversed_after_export,
+            "webhook_answers": {str(status): count for status, count in self.webhook_answers.items()},
             "outage_minutes": self.outage_minutes,
             "seconds": round(self.seconds, 1),
             "seconds_in": {name: round(value, 1) for name, value in self.seconds_in.most_common()},
@@ -223,7 +225,7 @@ class Month:
                 SandboxWebhook.objects.filter(pk=webhook.pk).update(state=SandboxWebhook.State.DELIVERED)
                 self.report.lost_webhooks += 1
                 continue
-            deliver(webhook)
+            self.report.webhook_answers[deliver(webhook)] += 1
 
     def settle_later(self, order_id, fails):
         days = self.rng.uniform(*self.mix.echeck_days)

@@ -28,7 +28,11 @@ MODULES = {
 }
 # Functions that only run while Django starts (model Meta, AppConfig.ready), before mutmut can
 # switch a mutant on: their mutants can never be observed, so they are left out of the score.
-IMPORT_TIME = ["*.x_card_constraints__mutmut_*", "*.x_register_order_policy__mutmut_*", "*.x_register_policies__mutmut_*"]
+IMPORT_TIME = [
+    "*.x_card_constraints__mutmut_*",
+    "*.x_register_order_policy__mutmut_*",
+    "*.x_register_policies__mutmut_*",
+]
 KILLED = {1, 3, 36, 37, 24, -24, 152, 255}  # killed, pytest error, timeout, type check, SIGXCPU
 SURVIVED = {0}
 NO_TESTS = {5, 33}

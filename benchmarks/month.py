@@ -26,6 +26,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
+#: PayPal gives up on a webhook delivery after this many failed attempts.
+WEBHOOK_ATTEMPTS = 25
+
 #: What a shopper does at PayPal, with the approval page's button for it.
 OUTCOMES = {
     "pays_and_returns": "Pay",
@@ -147,7 +150,7 @@ class Month:
         self.now = self.start
         self.outage_until = None
         self.down_days = set()
-        self.lock_seen = {}
+        self.retry_at = {}
 
     # ---- the event loop ------------------------------------------------------------------
 
@@ -221,11 +224,17 @@ class Month:
             return
         pending = SandboxWebhook.objects.exclude(state=SandboxWebhook.State.DELIVERED).order_by("pk")
         for webhook in pending:
-            if webhook.attempts == 0 and self.rng.random() < self.mix.lost_webhook_rate:
+            if self.retry_at.get(webhook.pk, self.now) > self.now:
+                continue
+            lost = webhook.attempts == 0 and self.rng.random() < self.mix.lost_webhook_rate
+            if lost or webhook.attempts >= WEBHOOK_ATTEMPTS:
                 SandboxWebhook.objects.filter(pk=webhook.pk).update(state=SandboxWebhook.State.DELIVERED)
                 self.report.lost_webhooks += 1
                 continue
-            self.report.webhook_answers[deliver(webhook)] += 1
+            status = deliver(webhook)
+            self.report.webhook_answers[status] += 1
+            # PayPal retries a failed delivery with a growing delay, up to 25 times in about 3 days.
+            self.retry_at[webhook.pk] = self.now + timedelta(minutes=min(2**webhook.attempts, 360))
 
     def settle_later(self, order_id, fails):
         days = self.rng.uniform(*self.mix.echeck_days)
@@ -521,6 +530,10 @@ def write_report(report, path=RESULTS / "month.md", chart=RESULTS / "month.png")
         "| invariant (must be 0) | count |",
         "|---|---:|",
         *[f"| {name} | {value} |" for name, value in summary["invariants"].items()],
+        "",
+        f"Webhook deliveries answered: {summary['webhook_answers']}. "
+        f"Orders whose payment was reversed after export (listed for a person, apart from the carts): "
+        f"{summary['orders_reversed_after_export']}.",
         "",
         f"Failures played: {summary['lost_webhooks']} lost webhook deliveries, "
         f"{summary['outage_minutes']} minutes of PayPal outage, {mix['qcluster_down_days']} day(s) without qcluster.",

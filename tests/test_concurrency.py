@@ -188,8 +188,8 @@ def test_two_runs_past_the_already_sent_check_still_send_the_daily_email_once(po
     decides who sends. The pause holds each run after its first look until both have looked."""
     from django.core import mail
 
-    from wagtail_lockedcarts.background.notifications import DigestStatus, send_digest
-    from wagtail_lockedcarts.models import DigestRun
+    from wagtail_lockedcarts.background.notifications import DeliveryStatus, send_daily_notification
+    from wagtail_lockedcarts.models import DailyNotificationRun
 
     make_cart(status=CartStatus.LOCKED)
     site = notify_settings.site
@@ -203,7 +203,7 @@ def test_two_runs_past_the_already_sent_check_still_send_the_daily_email_once(po
 
         def __call__(self, execute, sql, params, many, context):
             result = execute(sql, params, many, context)
-            if not self.done and 'FROM "wagtail_lockedcarts_digestrun"' in sql:
+            if not self.done and 'FROM "wagtail_lockedcarts_dailynotificationrun"' in sql:
                 self.done = True
                 try:
                     looked.wait(3)
@@ -213,11 +213,11 @@ def test_two_runs_past_the_already_sent_check_still_send_the_daily_email_once(po
 
     def run():
         with connection.execute_wrapper(BothLook()):
-            return send_digest(site, now=now).status
+            return send_daily_notification(site, now=now).status
 
     results, errors = race(run, run)
 
     assert not errors
-    assert sorted(results) == sorted([DigestStatus.SENT, DigestStatus.ALREADY_CLAIMED])
+    assert sorted(results) == sorted([DeliveryStatus.SENT, DeliveryStatus.ALREADY_CLAIMED])
     assert len(mail.outbox) == 1
-    assert DigestRun.objects.filter(site=site).count() == 1
+    assert DailyNotificationRun.objects.filter(site=site).count() == 1

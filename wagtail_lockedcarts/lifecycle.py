@@ -410,9 +410,11 @@ def apply_payment_result(cart, result: PaymentResult, user=None):
     order on hold); declined / cancelled / reversed → open again; unknown → unchanged.
     """
     with transaction.atomic():
+        # The cart row first, then the payment record: the admin actions take them in this order,
+        # so the two never wait on each other (a deadlock on PostgreSQL otherwise).
+        cart = _locked_cart(cart) if cart is not None else None
         attempt = _record_attempt(result)
         reversed_order = _order_follows_payment(attempt, result, user)
-        cart = _locked_cart(cart) if cart is not None else None
         if cart is None:
             return TransitionResult(
                 None, reversed_order is not None, order=reversed_order, message=_("The cart no longer exists.")

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from wagtail import hooks
 from wagtail.admin.utils import get_admin_base_url
+from wagtail.admin.widgets.button import Button
 from wagtail.permissions import policy_registry
 
 from wagtail_lockedcarts import lifecycle
@@ -522,3 +523,16 @@ def action_links(user, obj, next_url=None):
 def points_at(url, pk):
     """Whether ``url`` is one of an object's own admin pages (…/<pk>/)."""
     return url.split("?")[0].rstrip("/").endswith(f"/{quote(pk)}")
+
+
+def action_buttons(user, obj, next_url=None):
+    """:func:`action_links` as Wagtail buttons, for the listings' and details' menus."""
+    return [
+        Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority)
+        for link in action_links(user, obj, next_url=next_url)
+    ]
+
+
+def history_button(url):
+    """The History entry every cart and order menu ends with."""
+    return Button(pgettext_lazy("lockedcarts", "History"), url=url, icon_name="history", priority=90)

@@ -162,17 +162,9 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
                     attrs={"aria-label": _("Edit cart %(cart)s") % {"cart": instance.pk}},
                 )
             )
-        for link in display.action_links(user, instance, next_url=self.listing_url):
-            buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
+        buttons.extend(display.action_buttons(user, instance, next_url=self.listing_url))
         if self.user_has_any_permission(CART_ACCESS_ACTIONS):
-            buttons.append(
-                Button(
-                    pgettext_lazy("lockedcarts", "History"),
-                    url=display.cart_url("history", instance),
-                    icon_name="history",
-                    priority=90,
-                )
-            )
+            buttons.append(display.history_button(display.cart_url("history", instance)))
         return buttons
 
 

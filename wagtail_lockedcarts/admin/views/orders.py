@@ -73,17 +73,9 @@ class OrderIndexView(SafeCsvExportMixin, IndexView):
         buttons = []
         if inspect_url := self.get_inspect_url(instance):
             buttons.append(Button(_("Order Details"), url=inspect_url, icon_name="info-circle", priority=20))
-        for link in display.action_links(self.request.user, instance, next_url=self.listing_url):
-            buttons.append(Button(link.label, url=link.url, icon_name=link.icon, priority=link.priority))
+        buttons.extend(display.action_buttons(self.request.user, instance, next_url=self.listing_url))
         if inspect_url:
-            buttons.append(
-                Button(
-                    pgettext_lazy("lockedcarts", "History"),
-                    url=display.order_url("history", instance),
-                    icon_name="history",
-                    priority=90,
-                )
-            )
+            buttons.append(display.history_button(display.order_url("history", instance)))
         return buttons
 
 

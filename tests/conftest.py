@@ -23,6 +23,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+    unserialized = [
+        item.nodeid
+        for item in items
+        if "live_server" in getattr(item, "fixturenames", ())
+        and "django_db_serialized_rollback" not in item.fixturenames
+    ]
+    if unserialized:
+        # A plain transactional teardown re-creates content types (post_migrate), and the next
+        # serialized test then fails restoring them: every live-server test restores, or none.
+        raise pytest.UsageError("live_server tests must use django_db_serialized_rollback: " + ", ".join(unserialized))
 
 
 @pytest.fixture(scope="session")

@@ -209,7 +209,7 @@ def test_axe_finds_no_violation_on_shop_pages_and_none_beyond_wagtails_own_in_th
     )
 
 
-def test_the_scan_reports_a_planted_violation(new_context, live_server, axe_source):
+def test_the_scan_reports_a_planted_violation(new_context, live_server, django_db_serialized_rollback, axe_source):
     """The scanner is not blind: an empty table header on a page is reported as such."""
     page = new_context().new_page()
     page.set_content(

@@ -3,15 +3,29 @@ is lost; a later reconcile finishes the job. It is idempotent, and safe to run c
 
 import threading
 import uuid
+from datetime import timedelta
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from wagtail_lockedcarts import lifecycle
-from wagtail_lockedcarts.models import CartStatus, LockReason, Order
+from wagtail_lockedcarts.lifecycle import PaymentOutcome
+from wagtail_lockedcarts.models import CartStatus, LockReason, Order, PaymentAttemptStatus
 from wagtail_lockedcarts.paypal.client import PayPalClient
-from wagtail_lockedcarts.paypal.reconcile import check_paypal_now, reconcile_cart, reconcile_paypal_order
+from wagtail_lockedcarts.paypal.reconcile import (
+    UNAPPROVED_ORDER_LIFETIME,
+    ReconcileReport,
+    _summary,
+    check_paypal_now,
+    expired_unpaid,
+    payment_result_from_order,
+    reconcile_cart,
+    reconcile_paypal_order,
+)
 
 
 @pytest.fixture
@@ -205,3 +219,194 @@ def test_an_order_captured_elsewhere_meanwhile_is_ordered_not_declined(paypal_sa
     assert cart.status == CartStatus.ORDERED
     order = Order.objects.get(cart=cart)
     assert order.paypal_capture_id == paypal_sandbox.order(cart.paypal_order_id).capture_id
+
+
+# ------------------------------------------------------------------------------------------
+# What we keep of PayPal's answer (payment_result_from_order, one function: plain dicts in)
+
+
+def order_with(*captures, status="COMPLETED", **extra):
+    return {"id": "ORDER-1", "status": status, "purchase_units": [{"payments": {"captures": list(captures)}}], **extra}
+
+
+def capture(status, capture_id="CAP", value="10.00", currency="EUR", reason=""):
+    found = {"id": capture_id, "status": status, "amount": {"value": value, "currency_code": currency}}
+    if reason:
+        found["status_details"] = {"reason": reason}
+    return found
+
+
+def test_of_several_captures_the_completed_one_is_the_payment_whatever_their_order():
+    for captures in (
+        [capture("DECLINED", "C-1"), capture("COMPLETED", "C-2", "12.50")],
+        [capture("COMPLETED", "C-2", "12.50"), capture("DECLINED", "C-1")],
+        [capture("SOMETHING_NEW", "C-0"), capture("FAILED", "C-1"), capture("COMPLETED", "C-2", "12.50")],
+    ):
+        result = payment_result_from_order(order_with(*captures))
+
+        assert result.outcome == PaymentOutcome.COMPLETED
+        assert (result.capture_id, result.capture_status, result.amount) == ("C-2", "COMPLETED", Decimal("12.50"))
+
+
+def test_a_pending_capture_ranks_above_a_refunded_and_a_declined_one():
+    result = payment_result_from_order(order_with(capture("DECLINED", "C-1"), capture("PENDING", "C-2")))
+
+    assert (result.outcome, result.capture_id) == (PaymentOutcome.PENDING, "C-2")
+    result = payment_result_from_order(order_with(capture("REFUNDED", "C-1"), capture("DECLINED", "C-2")))
+    assert (result.outcome, result.capture_id) == (PaymentOutcome.REVERSED, "C-1")
+
+
+@pytest.mark.parametrize(
+    ("capture_status", "outcome"),
+    [
+        ("COMPLETED", PaymentOutcome.COMPLETED),
+        ("PENDING", PaymentOutcome.PENDING),
+        ("DECLINED", PaymentOutcome.DECLINED),
+        ("FAILED", PaymentOutcome.DECLINED),
+        ("REFUNDED", PaymentOutcome.REVERSED),
+        ("REVERSED", PaymentOutcome.REVERSED),
+        ("PARTIALLY_REFUNDED", PaymentOutcome.UNKNOWN),
+    ],
+)
+def test_each_capture_status_means_one_outcome(capture_status, outcome):
+    result = payment_result_from_order(order_with(capture(capture_status, reason="WHY")))
+
+    assert result.outcome == outcome
+    assert (result.capture_status, result.status_reason, result.paypal_status) == (capture_status, "WHY", "COMPLETED")
+
+
+def test_the_captured_amount_and_currency_are_kept_as_paypal_states_them():
+    result = payment_result_from_order(order_with(capture("COMPLETED", value="0.10", currency="eur")))
+
+    assert result.amount == Decimal("0.10") and result.currency == "EUR"
+    assert payment_result_from_order(order_with(capture("COMPLETED", value="ten"))).amount is None
+    assert payment_result_from_order(order_with(capture("COMPLETED", value=None))).amount is None
+
+
+def test_a_paypal_decline_of_the_capture_is_a_decline_with_paypals_issue_as_the_reason():
+    result = payment_result_from_order({"id": "ORDER-1", "status": "APPROVED"}, "ORDER-1", "INSTRUMENT_DECLINED")
+
+    assert (result.outcome, result.status_reason) == (PaymentOutcome.DECLINED, "INSTRUMENT_DECLINED")
+
+
+def test_a_voided_order_is_a_decline_and_an_uncaptured_one_no_answer():
+    voided = payment_result_from_order({"id": "ORDER-1", "status": "VOIDED"})
+    approved = payment_result_from_order({"id": "ORDER-1", "status": "APPROVED"})
+
+    assert (voided.outcome, voided.paypal_status) == (PaymentOutcome.DECLINED, "VOIDED")
+    assert (approved.outcome, approved.amount, approved.currency, approved.capture_id) == (
+        PaymentOutcome.UNKNOWN,
+        None,
+        "",
+        "",
+    )
+
+
+def test_the_order_id_falls_back_to_the_one_asked_about():
+    assert payment_result_from_order({"status": "APPROVED"}, "ORDER-2").paypal_order_id == "ORDER-2"
+    assert payment_result_from_order({"id": "ORDER-1"}, "ORDER-2").paypal_order_id == "ORDER-1"
+    empty = payment_result_from_order(None, "ORDER-3")
+    assert (empty.paypal_order_id, empty.outcome, empty.paypal_status) == ("ORDER-3", PaymentOutcome.UNKNOWN, "")
+
+
+def test_only_the_card_brand_last_four_digits_and_payer_email_are_kept():
+    order = order_with(
+        capture("COMPLETED"),
+        payment_source={"card": {"brand": "visa", "last_digits": "4242", "expiry": "2030-01", "number": "4111"}},
+        payer={"email_address": "payer@example.com"},
+    )
+
+    result = payment_result_from_order(order)
+
+    assert (result.card_brand, result.card_last4, result.payer_email) == ("VISA", "4242", "payer@example.com")
+    assert "2030" not in repr(result) and "4111" not in repr(result)
+
+
+def test_the_paypal_wallet_email_wins_over_the_payer_record_and_a_bad_one_is_dropped():
+    wallet = order_with(
+        capture("COMPLETED"),
+        payment_source={"paypal": {"email_address": "wallet@example.com"}},
+        payer={"email_address": "payer@example.com"},
+    )
+    bad = order_with(capture("COMPLETED"), payer={"email_address": "=HYPERLINK()"})
+
+    assert payment_result_from_order(wallet).payer_email == "wallet@example.com"
+    assert (payment_result_from_order(wallet).card_brand, payment_result_from_order(wallet).card_last4) == ("", "")
+    assert payment_result_from_order(bad).payer_email == ""
+
+
+def test_a_card_number_in_place_of_the_last_four_digits_is_not_kept():
+    order = order_with(
+        capture("COMPLETED"), payment_source={"card": {"brand": "VISA", "last_digits": "4111111111111111"}}
+    )
+
+    result = payment_result_from_order(order)
+
+    assert (result.card_brand, result.card_last4) == ("", "")
+
+
+# ------------------------------------------------------------------------------------------
+# When a 404 means "expired unpaid" (expired_unpaid, one function)
+
+
+def attempt_like(age, status=PaymentAttemptStatus.CREATED, capture_id="", capture_status=""):
+    return SimpleNamespace(
+        created_at=timezone.now() - age, status=status, capture_id=capture_id, capture_status=capture_status
+    )
+
+
+def test_a_404_counts_as_expiry_only_past_the_unapproved_lifetime():
+    error = SimpleNamespace(status_code=404)
+    lifetime = UNAPPROVED_ORDER_LIFETIME
+
+    assert expired_unpaid(error, attempt_like(lifetime + timedelta(seconds=5)))
+    assert not expired_unpaid(error, attempt_like(lifetime - timedelta(seconds=5)))
+    assert not expired_unpaid(SimpleNamespace(status_code=403), attempt_like(lifetime * 2))
+    assert not expired_unpaid(error, None)
+
+
+def test_a_404_for_an_order_we_saw_approved_or_captured_is_not_expiry():
+    error = SimpleNamespace(status_code=404)
+    old = UNAPPROVED_ORDER_LIFETIME * 2
+
+    assert not expired_unpaid(error, attempt_like(old, status=PaymentAttemptStatus.APPROVED))
+    assert not expired_unpaid(error, attempt_like(old, capture_id="CAP-1"))
+    assert not expired_unpaid(error, attempt_like(old, capture_status="PENDING"))
+
+
+# ------------------------------------------------------------------------------------------
+# The one-line summary an admin reads (_summary, one function)
+
+
+def test_the_summary_names_the_order_the_capture_its_reason_and_the_cart():
+    cart = SimpleNamespace(state_in_sentence="ordered")
+    changed = SimpleNamespace(changed=True)
+    report = ReconcileReport(
+        paypal_order_id="ORDER-1",
+        cart=cart,
+        order_status="COMPLETED",
+        capture_status="PENDING",
+        reason="ECHECK",
+        outcome=changed,
+    )
+
+    assert _summary(report) == "PayPal order ORDER-1: COMPLETED; capture PENDING (ECHECK); cart now ordered"
+
+
+def test_the_summary_without_a_capture_gives_the_reason_and_says_when_nothing_changed():
+    report = ReconcileReport(
+        paypal_order_id="ORDER-1",
+        cart=SimpleNamespace(state_in_sentence="awaiting payment"),
+        reason="INSTRUMENT_DECLINED",
+        outcome=SimpleNamespace(changed=False),
+    )
+
+    assert _summary(report) == "PayPal order ORDER-1: –; INSTRUMENT_DECLINED; cart unchanged (awaiting payment)"
+    assert (
+        _summary(ReconcileReport(paypal_order_id="ORDER-2", order_status="APPROVED"))
+        == "PayPal order ORDER-2: APPROVED"
+    )
+    assert (
+        _summary(ReconcileReport(paypal_order_id="ORDER-2", order_status="COMPLETED", capture_status="COMPLETED"))
+        == "PayPal order ORDER-2: COMPLETED; capture COMPLETED"
+    )

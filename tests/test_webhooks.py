@@ -11,6 +11,7 @@ from django.urls import reverse
 from wagtail_lockedcarts import conf
 from wagtail_lockedcarts.models import Cart, CartStatus, Order, WebhookEvent
 from wagtail_lockedcarts.paypal.client import PayPalClient
+from wagtail_lockedcarts.paypal.webhooks import _process, order_id_for_event, paypal_webhook
 
 
 @pytest.fixture
@@ -217,3 +218,119 @@ def test_a_redelivered_event_is_not_processed_again(paypal_sandbox, approved):
     assert statuses == [200] * 3
     assert order_api_calls(seen) == []
     assert WebhookEvent.objects.filter(event_id=webhook.event_id).count() == 1
+
+
+# ------------------------------------------------------------------------------------------
+# Which order an event names (order_id_for_event, one function: plain dicts in)
+
+
+def capture_event(event_type, order_id):
+    return {"event_type": event_type, "resource": {"supplementary_data": {"related_ids": {"order_id": order_id}}}}
+
+
+@pytest.mark.parametrize(
+    ("event", "order_id"),
+    [
+        ({"event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "5O190127TN364715T"}}, "5O190127TN364715T"),
+        ({"event_type": "CHECKOUT.ORDER.COMPLETED", "resource": {"id": "ORDER-2"}}, "ORDER-2"),
+        ({"event_type": "CHECKOUT.ORDER.VOIDED", "resource": {"id": "ORDER-3"}}, "ORDER-3"),
+        (capture_event("PAYMENT.CAPTURE.COMPLETED", "ORDER-4"), "ORDER-4"),
+        (capture_event("PAYMENT.CAPTURE.REFUNDED", "ORDER-5"), "ORDER-5"),
+        (
+            {"event_type": "CHECKOUT.PAYMENT-APPROVAL.REVERSED", "resource": {"order_id": "ORDER-6", "id": "X"}},
+            "ORDER-6",
+        ),
+        ({"event_type": "CHECKOUT.PAYMENT-APPROVAL.REVERSED", "resource": {"id": "ORDER-7"}}, "ORDER-7"),
+    ],
+)
+def test_each_handled_event_names_its_paypal_order(event, order_id):
+    assert order_id_for_event(event) == order_id
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event_type": "BILLING.SUBSCRIPTION.CREATED", "resource": {"id": "I-123"}},
+        {"resource": {"id": "ORDER-1"}},
+        {"event_type": None, "resource": {"id": "ORDER-1"}},
+        {"event_type": "CHECKOUT.ORDER.APPROVED", "resource": "ORDER-1"},
+        {"event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "../../v1/oauth2"}},
+        {"event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": 12345}},
+        {"event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "A" * 65}},
+        {"event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {"id": "CAPTURE-1"}},
+        {"event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {"supplementary_data": {"related_ids": None}}},
+        {"event_type": "CHECKOUT.PAYMENT-APPROVAL.REVERSED", "resource": {}},
+    ],
+)
+def test_an_event_naming_no_order_we_handle_names_none(event):
+    assert order_id_for_event(event) == ""
+
+
+# ------------------------------------------------------------------------------------------
+# A genuine delivery's body (_process, after the signature was checked)
+
+
+def process(event):
+    return _process(json.dumps(event).encode() if not isinstance(event, bytes) else event)
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"id": ""}', b'{"id": 7}', b'{"event_type": "X"}'])
+def test_a_body_that_is_not_an_event_with_an_id_is_refused_and_not_recorded(db, body):
+    response = process(body)
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_event_is_recorded_with_its_type_order_and_time_once_processed(db, cart_settings):
+    response = process({"id": "WH-1", "event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "ORDER-NOBODY"}})
+
+    event = WebhookEvent.objects.get()
+    assert (response.status_code, response.content) == (200, b"")
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert (event.provider, event.event_id, event.event_type, event.resource_id) == (
+        "paypal",
+        "WH-1",
+        "CHECKOUT.ORDER.APPROVED",
+        "ORDER-NOBODY",
+    )
+    assert event.processed_at is not None
+
+
+def test_an_event_of_a_type_we_do_not_handle_is_acknowledged_and_recorded(db):
+    response = process({"id": "WH-2", "event_type": "BILLING.PLAN.CREATED", "resource": {"id": "P-1"}})
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.values_list("event_type", "resource_id").get() == ("BILLING.PLAN.CREATED", "")
+
+
+def test_a_second_delivery_of_a_processed_event_is_answered_as_a_duplicate(db):
+    event = {"id": "WH-3", "event_type": "BILLING.PLAN.CREATED"}
+    process(event)
+
+    response = process(event)
+
+    assert (response.status_code, response.content) == (200, b"duplicate")
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_overlong_event_ids_and_types_are_cut_to_what_the_table_holds(db):
+    process({"id": "E" * 200, "event_type": "T" * 100})
+    process({"id": "E" * 128 + "different tail", "event_type": "T"})
+
+    event = WebhookEvent.objects.get()
+    assert (event.event_id, event.event_type) == ("E" * 128, "T" * 64)
+
+
+def test_a_content_length_that_is_not_a_number_is_refused(db, rf):
+    request = rf.post(reverse("wagtail_lockedcarts:paypal_webhook"), b"{}", content_type="application/json")
+    request.META["CONTENT_LENGTH"] = "twelve"
+
+    assert paypal_webhook(request).status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_empty_delivery_is_refused(db, rf):
+    request = rf.post(reverse("wagtail_lockedcarts:paypal_webhook"), b"", content_type="application/json")
+
+    assert paypal_webhook(request).status_code == 400

@@ -1,5 +1,8 @@
 """Checkout and the two URLs PayPal sends the shopper back to. Thin: lifecycle + reconcile.
 
+Each view's body is an undecorated function (``_checkout``, ``_return``, ``_cancel``): mutation
+testing (mutmut) cannot reach into decorated functions.
+
 The return and cancel URLs carry PayPal's ``token`` (the order id) in the query string, which
 anybody can edit. It is only a hint: it must name the order of *this* shopper's cart, or the
 request is refused and nothing changes.
@@ -57,6 +60,10 @@ def _fail(request, message, status=400):
 @require_POST
 def checkout(request):
     """Freeze the cart, create the PayPal order (outside any transaction) and send the shopper there."""
+    return _checkout(request)
+
+
+def _checkout(request):
     cart = get_or_create_active_cart(request)
     try:
         attempt = lifecycle.begin_checkout(cart)
@@ -171,6 +178,10 @@ def _refuse(request):
 def paypal_return(request):
     """PayPal's redirect after approval. Reconciling here (a GET) is deliberate: PayPal chose the
     method, and the change only happens for the order of the shopper's own cart."""
+    return _return(request)
+
+
+def _return(request):
     cart = _shoppers_cart(request, request.GET.get("token", ""))
     if cart is None:
         return _refuse(request)
@@ -184,6 +195,10 @@ def paypal_return(request):
 def paypal_cancel(request):
     """The shopper cancelled: on PayPal (its redirect, a GET) or with "Cancel this payment" on the
     frozen cart page (a POST with CSRF). Reopen the cart, unless PayPal says the payment went on."""
+    return _cancel(request)
+
+
+def _cancel(request):
     params = request.POST if request.method == "POST" else request.GET
     cart = _shoppers_cart(request, params.get("token", ""))
     if cart is None:

@@ -203,7 +203,7 @@ def measurements(world):
 
     def check_notification(notification):
         assert notification.counts["locked"] == fill.LOCKED, notification.counts
-        assert notification.counts["stale"] == fill.SWEEP, notification.counts
+        assert notification.counts["stale"] == fill.SWEEP + fill.LOCKED_NO_RETURN, notification.counts
         assert notification.html and notification.text
 
     def build_and_render():

@@ -106,6 +106,64 @@ def test_email_lists_stale_checkouts_orders_on_hold_and_orders_not_confirmed(
     assert body.count("/admin/lockedcarts/carts/inspect/") == 1
 
 
+def test_checkouts_without_an_answer_include_carts_locked_for_no_return_counted_once_in_the_subject(
+    notify_settings, make_cart, stale_checkout
+):
+    """A no-return lock is PayPal's silence, not its answer: the cart stays listed as unanswered
+    until PayPal answers or an admin acts, and the subject counts it once, as a locked cart."""
+    no_return = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+    pending = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.PENDING_PAYMENT)
+    waiting = stale_checkout(minutes_ago=90)
+
+    (result,) = send_due_daily_notifications()
+
+    assert result.notification.counts == {"locked": 2, "stale": 2, "on_hold": 0, "not_confirmed": 0}
+    (section,) = [section for section in result.notification.sections if section.key == "stale"]
+    assert {item.url.rsplit("/", 2)[-2] for item in section.items} == {str(no_return.pk), str(waiting.pk)}
+    assert {item.reason for item in section.items} == {"No return from PayPal", "Not locked yet"}
+    assert f"/carts/inspect/{pending.pk}/" not in str([item.url for item in section.items])
+    (message,) = mail.outbox
+    assert message.subject == (
+        "[localhost] Carts and orders need attention: 2 locked carts, 1 checkout without an answer"
+    )
+    for body in (message.body, html_of(message)):
+        assert "the background worker has not run" in body
+
+
+def test_only_the_lock_reason_no_return_counts_as_without_an_answer(notify_settings, make_cart):
+    make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.AMOUNT_MISMATCH)
+
+    (result,) = send_due_daily_notifications()
+
+    assert result.notification.counts["stale"] == 0
+    assert mail.outbox[0].subject == "[localhost] Carts and orders need attention: 1 locked cart"
+
+
+def test_rows_show_clock_times_in_the_sites_time_zone_with_its_abbreviation(
+    notify_settings, make_cart, aged_order, settings
+):
+    """New York in winter (EST, UTC-5) and in summer (EDT, UTC-4): the zone of each moment."""
+    from wagtail_lockedcarts.models import Cart, Order
+
+    settings.TIME_ZONE = "America/New_York"
+    winter = make_cart(status=CartStatus.LOCKED)
+    Cart.objects.filter(pk=winter.pk).update(locked_at=datetime(2026, 1, 15, 17, 30, tzinfo=ZoneInfo("UTC")))
+    on_hold = aged_order("on_hold")
+    Order.objects.filter(pk=on_hold.pk).update(created_at=datetime(2026, 7, 1, 3, 5, tzinfo=ZoneInfo("UTC")))
+    now = datetime(2026, 7, 2, 12, 0, tzinfo=ZoneInfo("UTC"))
+
+    notification = notifications.render_daily_notification(
+        notifications.build_daily_notification(notify_settings.site, now=now)
+    )
+
+    for body in (notification.text, notification.html):
+        assert "Jan. 15, 2026, 12:30 p.m. EST" in body  # 17:30 UTC
+        assert "June 30, 2026, 11:05 p.m. EDT" in body  # 03:05 UTC the next day
+        assert "July 2, 2026, 8 a.m. EDT" in body  # when the e-mail was made
+        assert "1\xa0day, 8\xa0hours ago" in body  # the age is kept beside the time
+    assert "17:30" not in notification.text and "UTC" not in notification.text
+
+
 def test_each_site_gets_one_email_with_its_own_carts(notify_settings, other_site, make_cart):
     from wagtail_lockedcarts.models import Cart
 

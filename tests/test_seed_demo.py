@@ -174,9 +174,24 @@ def test_every_daily_email_section_keeps_its_seeded_example_after_the_sweeps_run
     later = timezone.now() + timedelta(hours=1)
     sweep_checkouts(later, use_paypal=False)
 
-    counts = build_daily_notification(site, now=later).counts
+    notification = build_daily_notification(site, now=later)
+    counts = notification.counts
     assert counts["locked"] >= 3 and counts["on_hold"] == 1 and counts["not_confirmed"] == 1
     assert Order.objects.get(status=OrderStatus.SUBMITTED).export_attempts == 1
+    # Bob's checkout PayPal never answered stays listed until PayPal answers or an admin acts;
+    # the seeded checkout in progress joins it once the sweep has locked it.
+    assert counts["stale"] == 2
+    assert {"locked", "stale", "on_hold", "not_confirmed"} <= set(counts)
+    for section in notification.sections:
+        assert section.count and section.items, section.key
+
+
+def test_every_daily_email_section_has_a_seeded_example_the_moment_the_demo_starts(seeded):
+    from wagtail_lockedcarts.background.notifications import build_daily_notification
+
+    notification = build_daily_notification(Site.objects.get(is_default_site=True))
+    for section in notification.sections:
+        assert section.count and section.items, section.key
 
 
 def test_seed_demo_reaches_states_only_through_the_lifecycle_audit_trail(seeded):

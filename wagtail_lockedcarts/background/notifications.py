@@ -24,6 +24,23 @@ send one by hand.
 superusers — the people who can act on every cart — so switching the setting on is enough to
 start receiving it.
 
+**What it lists.** Money problems first (unmatched payments, payments reversed after export;
+only when there are any), then locked carts, checkouts without an answer from PayPal, orders on
+hold and orders submitted but not confirmed. "Checkouts without an answer from PayPal" lists every
+cart whose shopper went to PayPal and about which PayPal has said nothing definitive, and that
+nobody has resolved: the carts the sweep locked for ``no_return`` *and* the stale checkouts it has
+not locked yet. Counting only the second kind would make the section an alarm that is empty
+whenever the worker runs (the sweep locks a stale checkout within minutes), and would say nothing
+about the carts that need a look at PayPal for want of an answer — which persist until PayPal
+answers or an admin acts. The locked ones therefore appear under both headings (each row says
+"No return from PayPal" or "Not locked yet"); the subject counts them once, as locked carts, and
+names only the checkouts not locked yet, the sign of a stopped or lagging worker. The sweep's rules
+are untouched: it still locks what PayPal could not settle, and only PayPal's answer changes a
+payment.
+
+**Times.** Each row gives the clock time in the site's time zone with its abbreviation
+("… 2:05 p.m. CET") and the age ("3 hours ago").
+
 **Cost.** A fixed number of queries per site whatever the list sizes: two aggregates for the
 counts, one query per list (capped at ``DAILY_NOTIFICATION_MAX_ITEMS`` with "and N more").
 """
@@ -59,6 +76,7 @@ from wagtail_lockedcarts.models import (
     not_confirmed_condition,
     of_site,
     stale_condition,
+    unanswered_condition,
 )
 from wagtail_lockedcarts.money import format_money
 
@@ -96,6 +114,8 @@ class NotificationItem:
     total: str
     reason: str = ""
     detail: str = ""
+    #: The clock time the age counts from, in the site's time zone with its abbreviation.
+    when: str = ""
 
 
 @dataclass
@@ -106,6 +126,8 @@ class NotificationSection:
     items: list
     list_url: str
     summary: str
+    #: One sentence under the title saying what the rows have in common and what to do.
+    note: str = ""
 
     @property
     def more(self):
@@ -164,6 +186,16 @@ def _age(since, now):
     return timesince(since, now, depth=2) if since else ""
 
 
+def clock_time(value):
+    """``value`` as a clock time in the site's time zone, with the zone's abbreviation
+    ("Nov. 29, 2026, 2:05 p.m. CET"): the e-mail is read away from the admin, where "3 hours
+    ago" soon stops being true and a bare time leaves the zone to guess."""
+    if not value:
+        return ""
+    local = local_now(value)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
 MONEY_SECTIONS = ("unmatched_payments", "reversed_after_export")
 
 
@@ -185,10 +217,11 @@ def _build_daily_notification(site, now, date, site_settings):
 
     # The status filters let the (site, status) index skip the ordered/open majority.
     carts = Cart.objects.filter(of_site(site), status__in=[CartStatus.LOCKED, CartStatus.AWAITING_PAYMENT])
-    stale_q = stale_condition(now, site, site_settings)
+    unanswered_q = unanswered_condition(now, site, site_settings)
     cart_counts = carts.aggregate(
         locked=models.Count("pk", filter=models.Q(status=CartStatus.LOCKED)),
-        stale=models.Count("pk", filter=stale_q),
+        unanswered=models.Count("pk", filter=unanswered_q),
+        not_locked_yet=models.Count("pk", filter=stale_condition(now, site, site_settings)),
     )
     orders = Order.objects.filter(of_site(site), status__in=[OrderStatus.ON_HOLD, OrderStatus.SUBMITTED])
     unconfirmed_q = not_confirmed_condition(now, site, site_settings)
@@ -207,8 +240,9 @@ def _build_daily_notification(site, now, date, site_settings):
                 label=str(cart),
                 url=display.cart_url("inspect", cart, absolute=True),
                 age=_age(getattr(cart, since_field), now),
+                when=clock_time(getattr(cart, since_field)),
                 total=format_money(cart.total, cart.currency),
-                reason=str(cart.get_lock_reason_display()) if cart.lock_reason else "",
+                reason=_cart_reason(cart),
                 detail=" · ".join(part for part in (cart.masked_card, cart.paypal_order_id) if part),
             )
             for cart in rows
@@ -226,6 +260,7 @@ def _build_daily_notification(site, now, date, site_settings):
                 label=" – ".join(part for part in (str(order), order.customer_name) if part),
                 url=display.order_url("inspect", order, absolute=True),
                 age=_age(getattr(order, since_field), now),
+                when=clock_time(getattr(order, since_field)),
                 total=format_money(order.total, order.currency),
                 reason=str(reason or order.payment_problem),
                 detail=_order_detail(order),
@@ -250,6 +285,7 @@ def _build_daily_notification(site, now, date, site_settings):
                 ),
                 url=display.resolve_payment_url(payment, absolute=True),
                 age=_age(payment.updated_at, now),
+                when=clock_time(payment.updated_at),
                 total=format_money(
                     payment.captured_amount if payment.captured_amount is not None else payment.amount,
                     payment.captured_currency or payment.currency,
@@ -259,7 +295,8 @@ def _build_daily_notification(site, now, date, site_settings):
             for payment in queryset.order_by("pk")[:limit]
         ]
 
-    locked, stale = cart_counts["locked"], cart_counts["stale"]
+    locked, unanswered = cart_counts["locked"], cart_counts["unanswered"]
+    not_locked_yet = cart_counts["not_locked_yet"]
     on_hold, unconfirmed = order_counts["on_hold"], order_counts["unconfirmed"]
     carts_list = display.cart_list_url(absolute=True)
     sections = [
@@ -296,11 +333,23 @@ def _build_daily_notification(site, now, date, site_settings):
         NotificationSection(
             key="stale",
             title=_("Checkouts without an answer from PayPal"),
-            count=stale,
-            items=cart_items(carts.filter(stale_q), "checkout_started_at", stale),
+            count=unanswered,
+            items=cart_items(carts.filter(unanswered_q), "checkout_started_at", unanswered),
             list_url=carts_list,
-            summary=ngettext("%(count)s checkout without an answer", "%(count)s checkouts without an answer", stale)
-            % {"count": stale},
+            # The locked ones are counted once, as locked carts; the subject names only those the
+            # sweep has not locked yet (a stopped or lagging worker).
+            summary=ngettext(
+                "%(count)s checkout without an answer", "%(count)s checkouts without an answer", not_locked_yet
+            )
+            % {"count": not_locked_yet}
+            if not_locked_yet
+            else "",
+            note=_(
+                "The shopper went to PayPal and PayPal has not said whether they paid. The checkout "
+                "sweep locks these carts and asks PayPal again every hour; use Check PayPal now on "
+                "the cart to decide sooner. A cart shown as not locked yet means the background "
+                "worker has not run since its checkout timed out."
+            ),
         ),
         NotificationSection(
             key="on_hold",
@@ -327,10 +376,20 @@ def _build_daily_notification(site, now, date, site_settings):
     return DailyNotification(site=site, date=date, generated_at=now, sections=sections)
 
 
+def _cart_reason(cart):
+    if cart.lock_reason:
+        return str(cart.get_lock_reason_display())
+    if cart.status == CartStatus.AWAITING_PAYMENT:
+        return str(_("Not locked yet"))
+    return ""
+
+
 def render_daily_notification(notification, site_settings=None):
     """Fill ``notification.subject``, ``.text`` and ``.html`` from the overridable templates."""
     with translation.override(settings.LANGUAGE_CODE):
-        summary = ", ".join(str(section.summary) for section in notification.sections if section.count)
+        summary = ", ".join(
+            str(section.summary) for section in notification.sections if section.count and section.summary
+        )
         context = {
             "notification": notification,
             "digest": notification,  # what site templates written before the rename call it
@@ -340,6 +399,7 @@ def render_daily_notification(notification, site_settings=None):
             "summary": summary,
             "date": date_format(notification.date, "DATE_FORMAT"),
             "generated_at": local_now(notification.generated_at),
+            "generated_at_clock": clock_time(notification.generated_at),
             "admin_url": display.admin_home_url(absolute=True),
             "settings_url": display.settings_url(notification.site, absolute=True),
             "site_settings": site_settings,

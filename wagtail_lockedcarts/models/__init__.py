@@ -8,6 +8,7 @@ from wagtail_lockedcarts.models.carts import (
     LockReason,
     attach_line_totals,
     stale_condition,
+    unanswered_condition,
 )
 from wagtail_lockedcarts.models.notifications import DailyNotificationRun
 from wagtail_lockedcarts.models.orders import Order, OrderLine, OrderQuerySet, OrderStatus, not_confirmed_condition
@@ -38,6 +39,7 @@ __all__ = [
     "OrderStatus",
     "not_confirmed_condition",
     "stale_condition",
+    "unanswered_condition",
     "PaymentAttempt",
     "PaymentAttemptStatus",
     "PaymentEvent",

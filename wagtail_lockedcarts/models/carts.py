@@ -97,6 +97,12 @@ class CartQuerySet(models.QuerySet):
         """Checkouts awaiting payment for longer than their site's ``checkout_timeout_minutes``."""
         return self.filter(stale_condition(now, site, site_settings))
 
+    def unanswered(self, now=None, site=None, site_settings=None):
+        """Checkouts PayPal has given no definitive answer about and nobody has resolved: locked
+        for "no return", or still awaiting payment past the timeout (see
+        :func:`unanswered_condition`)."""
+        return self.filter(unanswered_condition(now, site, site_settings))
+
     def awaiting_paypal_decision(self, now=None):
         """Locked carts whose lock PayPal's answer can still end (``rules.REOPENABLE_REASONS``)
         and that nobody asked PayPal about, nor locked, within ``LOCKED_RECHECK_MINUTES``: the
@@ -186,6 +192,17 @@ def stale_condition(now=None, site=None, site_settings=None):
         cutoff = now - timedelta(minutes=each_settings.checkout_timeout_minutes)
         condition |= of_site(each) & Q(checkout_started_at__lt=cutoff)
     return condition & Q(status=CartStatus.AWAITING_PAYMENT)
+
+
+def unanswered_condition(now=None, site=None, site_settings=None):
+    """``Q`` for "checkout without an answer from PayPal": the shopper left for PayPal and PayPal
+    has not said whether they paid — carts the sweep locked for ``no_return`` (a definitive
+    answer would have reopened, ordered or re-locked them) and stale checkouts the sweep has not
+    locked yet (a stopped or lagging worker)."""
+    locked = Q(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+    if site is not None:
+        locked &= of_site(site)
+    return stale_condition(now, site, site_settings) | locked
 
 
 #: Cart columns searched by substring (trigram-indexed on PostgreSQL).

@@ -173,3 +173,51 @@ def test_view_only_user_cannot_edit_an_open_cart(client, viewer, mixed_carts):
     assert response.status_code == 302 and response["Location"] == "/admin/"
     cart.refresh_from_db()
     assert cart.customer_name == "Alice Open"
+
+
+# -- the policies' answers, asked directly ---------------------------------------------------
+
+
+def cart_policy():
+    return policy_registry.get_by_type(Cart)
+
+
+def test_viewing_fits_every_cart_state_for_a_viewer_and_no_state_for_an_outsider(viewer, outsider, mixed_carts):
+    policy = cart_policy()
+
+    for cart in mixed_carts.values():
+        assert policy.user_has_permission_for_instance(viewer, "view", cart)
+        assert not policy.user_has_permission_for_instance(outsider, "view", cart)
+
+
+def test_check_paypal_now_comes_with_either_confirm_or_unlock(make_staff, viewer, mixed_carts):
+    confirmer = make_staff("confirmer", ["wagtail_lockedcarts.view_cart", "wagtail_lockedcarts.confirm_cart"])
+    unlocker = make_staff("unlocker", ["wagtail_lockedcarts.view_cart", "wagtail_lockedcarts.unlock_cart"])
+    policy = cart_policy()
+
+    assert policy.user_has_permission(confirmer, "check") and policy.user_has_permission(unlocker, "check")
+    assert not policy.user_has_permission(viewer, "check")
+    assert policy.user_has_permission_for_instance(confirmer, "check", mixed_carts["awaiting"])
+    assert not policy.user_has_permission_for_instance(confirmer, "check", mixed_carts["open"])
+
+
+def test_nobody_adds_a_cart_nor_adds_edits_or_deletes_an_order_in_the_admin(superuser):
+    orders = policy_registry.get_by_type(Order)
+
+    assert not cart_policy().user_has_permission(superuser, "add")
+    assert cart_policy().user_has_permission(superuser, "delete")
+    for action in ("add", "change", "delete"):
+        assert not orders.user_has_permission(superuser, action)
+    assert orders.user_has_permission(superuser, "release") and orders.user_has_permission(superuser, "view")
+
+
+def test_order_actions_fit_their_state_and_viewing_fits_every_order(superuser, viewer):
+    orders = policy_registry.get_by_type(Order)
+    on_hold, submitted = Order(status="on_hold"), Order(status="submitted")
+
+    assert orders.user_has_permission_for_instance(superuser, "release", on_hold)
+    assert not orders.user_has_permission_for_instance(superuser, "release", submitted)
+    assert orders.user_has_permission_for_instance(superuser, "export", submitted)
+    assert not orders.user_has_permission_for_instance(superuser, "export", on_hold)
+    assert orders.user_has_permission_for_instance(viewer, "view", on_hold)
+    assert not orders.user_has_permission_for_instance(viewer, "release", on_hold)

@@ -311,3 +311,98 @@ def test_cancelling_after_approving_in_another_tab_completes_the_payment(paypal_
     assert cart.status == CartStatus.ORDERED
     assert paypal_sandbox.order(token).capture_status == "COMPLETED"
     assert page.status_code == 200 and f'data-order="{Order.objects.get(cart=cart).pk}"' in page.text
+
+
+# --------------------------------------------------------------------------------------------
+# JSON clients (a shop's own script) get the same answers as data
+
+
+JSON = {"Accept": "application/json"}
+
+
+def test_a_json_checkout_gets_paypals_approval_link_and_order_id(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+
+    response = shopper.post(reverse("wagtail_lockedcarts:checkout"), headers=JSON)
+
+    cart = shopper.cart()
+    assert response.status_code == 200
+    attempt = PaymentAttempt.objects.get(cart=cart)
+    assert response.json() == {"approve_url": attempt.approve_url, "paypal_order_id": cart.paypal_order_id}
+    assert attempt.paypal_order_id == cart.paypal_order_id != ""
+    assert response.json()["approve_url"].startswith(paypal_sandbox.api_base)
+
+
+def test_a_json_checkout_while_paypal_is_down_gets_503_and_the_reason(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    paypal_sandbox.set_faults(fail_next=5)
+
+    response = shopper.post(reverse("wagtail_lockedcarts:checkout"), headers=JSON)
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": "PayPal is not available right now. Nothing was charged; please try again in a moment."
+    }
+    assert shopper.cart().status == CartStatus.OPEN
+
+
+def test_a_json_client_with_another_carts_token_gets_403_and_the_reason(paypal_sandbox, shop, cart_settings):
+    victim = paypal_sandbox.shopper_at_paypal(shop)
+    paypal_sandbox.pay(victim, "Pay", follow=False)
+    token = victim.cart().paypal_order_id
+    stranger = paypal_sandbox.shopper()
+
+    for name in ("paypal_return", "paypal_cancel"):
+        response = stranger.get(reverse(f"wagtail_lockedcarts:{name}") + f"?token={token}", headers=JSON)
+
+        assert response.status_code == 403
+        assert response.json() == {"error": "This PayPal payment does not belong to your cart. Nothing was changed."}
+    page = stranger.get(reverse("wagtail_lockedcarts:paypal_return") + f"?token={token}")
+    assert "does not belong to your cart" in page.text
+    assert victim.cart().status == CartStatus.AWAITING_PAYMENT
+
+
+def test_a_json_return_after_paying_describes_the_order(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    back = paypal_sandbox.pay(shopper, "Pay", follow=False).headers["Location"]
+
+    response = shopper.get(back, headers=JSON)
+
+    cart = shopper.cart()
+    order = Order.objects.get(cart=cart)
+    assert response.status_code == 200
+    assert response.json() == {
+        "cart": cart.pk,
+        "status": "ordered",
+        "lock_reason": "",
+        "order": order.pk,
+        "page": "checkout_success",
+    }
+
+
+def test_a_json_cancel_reopens_the_cart_and_says_so(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+
+    response = shopper.get(
+        reverse("wagtail_lockedcarts:paypal_cancel") + f"?token={cart.paypal_order_id}", headers=JSON
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"cart": cart.pk, "status": "open"}
+
+
+def test_cancelling_while_paypal_cannot_answer_changes_nothing_and_says_we_are_waiting(
+    paypal_sandbox, shop, cart_settings
+):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+    paypal_sandbox.make_unreachable()
+
+    page = shopper.get(reverse("wagtail_lockedcarts:paypal_cancel") + f"?token={cart.paypal_order_id}")
+
+    assert page.status_code == 200 and "We are waiting for PayPal" in page.text
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.AWAITING_PAYMENT and cart.paypal_order_id

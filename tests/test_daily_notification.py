@@ -488,3 +488,82 @@ def test_order_rows_say_why_they_are_listed_and_what_to_check(notify_settings, a
     assert (unconfirmed.reason, unconfirmed.detail) == ("Export not acknowledged", "ConnectionError: no answer")
     html = html_of(mail.outbox[0])
     assert "Payment pending at PayPal" in html and "Export not acknowledged" in html
+
+
+# --------------------------------------------------------------------------------------------
+# the claim's edges: dry runs, past and future days, chosen sites
+
+
+def test_a_dry_run_renders_the_email_and_neither_claims_nor_sends(notify_settings, make_cart):
+    notify_settings.email_system_messages = False
+    notify_settings.notification_hour = 23
+    notify_settings.save()
+    make_cart(status=CartStatus.LOCKED)
+    early = datetime(2026, 11, 26, 6, 0, tzinfo=BERLIN)
+
+    result = send_daily_notification(
+        notify_settings.site, now=early, date=early.date() - timedelta(days=1), dry_run=True
+    )
+
+    assert (result.status, result.site, result.date.isoformat()) == (
+        DeliveryStatus.DRY_RUN,
+        notify_settings.site,
+        "2026-11-25",
+    )
+    assert result.notification.date.isoformat() == "2026-11-25"
+    assert result.recipients == ["shop-admin@example.com", "ops@example.com"]
+    assert "1 locked cart" in result.notification.subject and "<html" in result.notification.html
+    assert mail.outbox == [] and not DailyNotificationRun.objects.exists()
+
+
+def test_a_past_day_is_due_at_any_hour_and_a_future_day_never(notify_settings, make_cart):
+    notify_settings.notification_hour = 23
+    notify_settings.save()
+    make_cart(status=CartStatus.LOCKED)
+    early = datetime(2026, 11, 26, 6, 0, tzinfo=BERLIN)
+    site = notify_settings.site
+
+    tomorrow = send_daily_notification(site, now=early, date=early.date() + timedelta(days=1))
+    yesterday = send_daily_notification(site, now=early, date=early.date() - timedelta(days=1))
+
+    assert tomorrow.status == DeliveryStatus.NOT_DUE
+    assert (yesterday.status, yesterday.date.isoformat()) == (DeliveryStatus.SENT, "2026-11-25")
+    assert [run.date.isoformat() for run in DailyNotificationRun.objects.all()] == ["2026-11-25"]
+    assert len(mail.outbox) == 1
+
+
+def test_the_run_covers_only_the_sites_it_is_given(notify_settings, other_site, make_cart):
+    make_cart(status=CartStatus.LOCKED)
+
+    results = send_due_daily_notifications(sites=[other_site])
+
+    assert [(result.site, result.status) for result in results] == [(other_site, DeliveryStatus.EMPTY)]
+    assert results[0].notification.is_empty
+    assert list(DailyNotificationRun.objects.values_list("site", flat=True)) == [other_site.pk]
+
+
+def test_a_refused_day_says_which_site_and_day_it_was(notify_settings, cart_settings):
+    notify_settings.email_system_messages = False
+    notify_settings.save()
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=BERLIN)
+
+    result = send_daily_notification(notify_settings.site, now=now)
+
+    assert (result.status, result.site, result.date.isoformat()) == (
+        DeliveryStatus.DISABLED,
+        notify_settings.site,
+        "2026-11-26",
+    )
+    assert (result.recipients, result.notification, result.error) == ([], None, "")
+
+
+def test_without_recipients_or_an_active_superuser_nothing_is_sent_or_claimed(notify_settings, make_cart):
+    notify_settings.email_recipients = ""
+    notify_settings.save()
+    make_cart(status=CartStatus.LOCKED)
+
+    (result,) = send_due_daily_notifications()
+
+    assert (result.status, result.site) == (DeliveryStatus.NO_RECIPIENTS, notify_settings.site)
+    assert result.date is not None and result.recipients == []
+    assert mail.outbox == [] and not DailyNotificationRun.objects.exists()

@@ -454,3 +454,125 @@ def test_retry_export_after_a_failure_exports_once(make_cart, settings):
     assert exporters.exported == [order.pk]
     with pytest.raises(InvalidTransition):
         lifecycle.retry_export(order)
+
+
+# --------------------------------------------------------------------------------------------
+# edges the mutation run found unchecked
+
+
+def test_aborting_a_checkout_that_is_no_longer_waiting_changes_nothing_and_says_so(make_cart):
+    locked = make_cart(status=CartStatus.LOCKED)
+
+    outcome = lifecycle.abort_checkout(locked, reason="INTERNAL_SERVER_ERROR")
+
+    locked.refresh_from_db()
+    assert outcome.changed is False and locked.status == CartStatus.LOCKED
+    assert PaymentAttempt.objects.get(cart=locked).status_reason == ""
+
+
+def test_aborting_a_checkout_fails_only_the_attempt_paypal_never_saw(awaiting):
+    earlier = PaymentAttempt.objects.get(cart=awaiting)
+    PaymentAttempt.objects.filter(pk=earlier.pk).update(status=PaymentAttemptStatus.APPROVED)
+    newest = PaymentAttempt.objects.create(
+        cart=awaiting, amount=awaiting.amount, currency=awaiting.currency, status=PaymentAttemptStatus.CREATED
+    )
+
+    outcome = lifecycle.abort_checkout(awaiting, reason="R" * 80)
+
+    earlier.refresh_from_db()
+    newest.refresh_from_db()
+    assert outcome.changed is True
+    assert (newest.status, newest.status_reason) == (PaymentAttemptStatus.FAILED, "R" * 64)
+    assert (earlier.status, earlier.status_reason) == (PaymentAttemptStatus.APPROVED, "")
+
+
+@pytest.mark.parametrize(
+    ("capture_status", "expected"),
+    [
+        ("COMPLETED", "PayPal holds 9.50 USD for this cart (capture completed, PayPal order ORDER-9)."),
+        ("PENDING", "PayPal will hold 9.50 USD for this cart (capture pending, PayPal order ORDER-9)."),
+        ("", "The payer approved 9.50 USD for this cart at PayPal (PayPal order ORDER-9)."),
+    ],
+)
+def test_the_money_held_message_names_paypals_amount_currency_and_order(capture_status, expected):
+    attempt = PaymentAttempt(
+        amount=Decimal("10.00"),
+        currency="EUR",
+        captured_amount=Decimal("9.50"),
+        captured_currency="USD",
+        capture_status=capture_status,
+        paypal_order_id="ORDER-9",
+    )
+
+    assert str(lifecycle.payment_held_message(attempt)) == expected
+
+
+def test_the_money_held_message_falls_back_to_the_checkout_amount_before_a_capture():
+    attempt = PaymentAttempt(amount=Decimal("10.00"), currency="EUR", paypal_order_id="ORDER-9")
+
+    assert str(lifecycle.payment_held_message(attempt)) == (
+        "The payer approved 10.00 EUR for this cart at PayPal (PayPal order ORDER-9)."
+    )
+
+
+def unmatched_payment(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED)
+    lifecycle.apply_payment_result(
+        cart,
+        PaymentResult(
+            outcome=PaymentOutcome.COMPLETED,
+            paypal_order_id=cart.paypal_order_id,
+            capture_id="CAP-1",
+            capture_status="COMPLETED",
+            amount=Decimal("1.00"),
+            currency="EUR",
+        ),
+    )
+    lifecycle.delete_cart(cart, acknowledge_payment=True)
+    return PaymentAttempt.objects.unmatched().get()
+
+
+def test_resolving_an_unmatched_payment_needs_a_note_and_a_known_resolution(make_cart, superuser):
+    payment = unmatched_payment(make_cart)
+
+    for resolution, note, message in [
+        ("refunded", "  ", "Say in a note how this payment was resolved."),
+        ("lost", "gone", "Choose how this payment was resolved."),
+    ]:
+        with pytest.raises(InvalidTransition) as refused:
+            lifecycle.resolve_payment(payment, superuser, resolution, note)
+        assert str(refused.value.message) == message
+    assert list(PaymentAttempt.objects.unmatched()) == [payment]
+
+
+def test_an_unmatched_payment_is_resolved_once_with_its_note_and_an_audit_entry(make_cart, superuser):
+    payment = unmatched_payment(make_cart)
+
+    outcome = lifecycle.resolve_payment(payment, superuser, "refunded", " Refunded in PayPal's dashboard ")
+
+    payment.refresh_from_db()
+    assert outcome.changed and outcome.order is None and not Order.objects.exists()
+    assert (payment.resolution, payment.resolution_note, payment.resolved_by) == (
+        "refunded",
+        "Refunded in PayPal's dashboard",
+        superuser,
+    )
+    assert payment.resolved_at is not None
+    entry = ModelLogEntry.objects.get(action="wagtail_lockedcarts.resolve_payment")
+    assert entry.user == superuser
+    assert entry.data == {"resolution": "refunded", "note": "Refunded in PayPal's dashboard", "order": None}
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.resolve_payment(payment, superuser, "other", "again")
+    assert str(refused.value.message) == "This payment is not unmatched (any more)."
+
+
+def test_an_unmatched_payment_for_another_amount_becomes_an_order_with_the_note_as_override(make_cart, superuser):
+    payment = unmatched_payment(make_cart)
+
+    outcome = lifecycle.resolve_payment(payment, superuser, "ordered", "Customer paid the rest by bank transfer")
+
+    order = outcome.order
+    assert order is not None and order.payment_id == payment.pk
+    assert order.status == OrderStatus.SUBMITTED and order.total == payment.amount
+    assert order.amount_override_reason == "Customer paid the rest by bank transfer"
+    assert not PaymentAttempt.objects.unmatched().exists()

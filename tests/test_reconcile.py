@@ -410,3 +410,30 @@ def test_the_summary_without_a_capture_gives_the_reason_and_says_when_nothing_ch
         _summary(ReconcileReport(paypal_order_id="ORDER-2", order_status="COMPLETED", capture_status="COMPLETED"))
         == "PayPal order ORDER-2: COMPLETED; capture COMPLETED"
     )
+
+
+def test_a_cart_reopened_after_its_checkout_is_reconciled_by_its_newest_paypal_order(
+    paypal_sandbox, shop, cart_settings
+):
+    """Reopening clears the cart's PayPal order id; *Check PayPal now* still asks about the
+    newest order the cart ever had (the payer may have paid it after all)."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+    order_id = cart.paypal_order_id
+    lifecycle.abort_checkout(cart, reason="TEST")
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.OPEN and cart.paypal_order_id == ""
+
+    report = reconcile_cart(cart)
+
+    assert report.paypal_order_id == order_id and report.order_status == "PAYER_ACTION_REQUIRED"
+    assert not report.changed
+
+
+def test_a_cart_that_never_reached_paypal_has_nothing_to_check(make_cart):
+    cart = make_cart()
+
+    report = reconcile_cart(cart)
+
+    assert (report.cart, report.paypal_order_id, report.outcome) == (cart, "", None)
+    assert report.summary == "This cart never reached PayPal; nothing to check."

@@ -221,3 +221,33 @@ def test_order_actions_fit_their_state_and_viewing_fits_every_order(superuser, v
     assert not orders.user_has_permission_for_instance(superuser, "export", on_hold)
     assert orders.user_has_permission_for_instance(viewer, "view", on_hold)
     assert not orders.user_has_permission_for_instance(viewer, "release", on_hold)
+
+
+def sidebar_item_names(user, rf):
+    from wagtail.admin.menu import admin_menu
+
+    request = rf.get("/admin/")
+    request.user = user
+    return [item.name for item in admin_menu.menu_items_for_request(request)]
+
+
+def test_the_sidebar_offers_unmatched_payments_to_those_the_screen_lets_in(superuser, make_staff, viewer, rf):
+    confirmer = make_staff("confirmer", ["wagtail_lockedcarts.view_cart", "wagtail_lockedcarts.confirm_cart"])
+    resolver = make_staff("resolver", ["wagtail_lockedcarts.resolve_payment"])
+    for user in (superuser, confirmer, resolver):
+        names = sidebar_item_names(user, rf)
+        assert "lockedcarts-unmatched-payments" in names, user
+        if "cart-management" in names:  # right after the package's other items
+            assert names.index("lockedcarts-unmatched-payments") > names.index("cart-management")
+    assert "lockedcarts-unmatched-payments" not in sidebar_item_names(viewer, rf)
+
+
+def test_the_sidebar_item_opens_the_unmatched_payments_screen(admin_client, client, viewer):
+    home = admin_client.get("/admin/").content.decode()
+    assert '"/admin/lockedcarts/payments/"' in home and "Unmatched payments" in home
+    assert admin_client.get("/admin/lockedcarts/payments/").status_code == 200
+
+    client.force_login(viewer)
+    assert "/admin/lockedcarts/payments/" not in client.get("/admin/").content.decode()
+    refused = client.get("/admin/lockedcarts/payments/")  # Wagtail turns the 403 into a redirect home
+    assert refused.status_code == 302 and refused.url == "/admin/"

@@ -120,6 +120,34 @@ def test_the_shopper_and_the_admin_see_yen_without_decimals(client, admin_client
         assert "75.00" not in page and "25.00" not in page
 
 
+def test_the_cart_json_gives_yen_in_whole_units_and_euros_in_cents(client, shop, settings):
+    """A JSON client (a shop's script) shows what it is given: "75", never "75.00" yen."""
+    from django.urls import reverse
+
+    add = reverse("wagtail_lockedcarts:add_line")
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "DEFAULT_CURRENCY": "JPY"}
+    payload = client.post(add, {"product": shop[1].cart_key, "quantity": 3}, HTTP_ACCEPT="application/json").json()
+
+    assert payload["cart"]["currency"] == "JPY"
+    assert payload["cart"]["total"] == "75"
+    assert (payload["cart"]["lines"][0]["unit_price"], payload["cart"]["lines"][0]["line_total"]) == ("25", "75")
+
+    client.cookies.clear()
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "DEFAULT_CURRENCY": "EUR"}
+    payload = client.post(add, {"product": shop[0].cart_key, "quantity": 1}, HTTP_ACCEPT="application/json").json()
+    assert (payload["cart"]["currency"], payload["cart"]["total"]) == ("EUR", "12.50")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "plain"),
+    [(Decimal("1500.00"), "JPY", "1500"), (Decimal("12.5"), "EUR", "12.50"), (Decimal("7"), "XYZ", "7.00")],
+)
+def test_plain_amounts_use_the_currencys_minor_units(amount, currency, plain):
+    from wagtail_lockedcarts.money import plain_amount
+
+    assert plain_amount(amount, currency) == plain
+
+
 @pytest.mark.parametrize(
     ("currency", "ids"),
     [("EUR", []), ("JPY", []), ("XYZ", ["wagtail_lockedcarts.E016"]), ("eur", ["wagtail_lockedcarts.E016"])],

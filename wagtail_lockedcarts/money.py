@@ -150,6 +150,19 @@ def format_amount(amount, currency):
     return number_format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), places)
 
 
+def plain_amount(amount, currency):
+    """``"75"`` (JPY) / ``"12.50"`` (EUR): the amount in the currency's minor units, unlocalised,
+    for machine-readable answers (the storefront's JSON), so a client never shows "75.00" yen.
+    Currencies PayPal does not know keep two decimals, as :func:`format_amount` shows them."""
+    if amount is None:
+        return None
+    value = _decimal(amount)
+    if value is None:
+        return str(amount)
+    places = PAYPAL_CURRENCIES.get(str(currency or "").upper(), 2)
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+
+
 def format_money(amount, currency):
     """Localised ``"1.500 JPY"`` / ``"12,50 EUR"`` with the currency's own number of decimals."""
     if amount is None:

@@ -49,3 +49,10 @@ def register_payment_urls():
         path("<int:pk>/resolve/", payments.ResolvePaymentView.as_view(), name="resolve"),
     ]
     return [path("lockedcarts/payments/", include((urls, "wagtail_lockedcarts_payments")))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_unmatched_payments_menu_item():
+    from wagtail_lockedcarts.admin.views import payments
+
+    return payments.unmatched_payments_menu_item()

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from wagtail_lockedcarts import conf, lifecycle, rules
 from wagtail_lockedcarts.exceptions import CartNotEditable, LockedCartsError
 from wagtail_lockedcarts.models import CartStatus
+from wagtail_lockedcarts.money import plain_amount
 from wagtail_lockedcarts.storefront.shopper import ShopperCart, get_or_create_active_cart
 
 
@@ -50,7 +51,7 @@ def cart_payload(cart):
         "status": cart.status,
         "editable": cart.is_editable,
         "currency": cart.currency,
-        "total": str(cart.total),
+        "total": plain_amount(cart.total, cart.currency),
         "item_count": cart.item_count,
         "lines": [
             {
@@ -58,8 +59,8 @@ def cart_payload(cart):
                 "product": line.product_key,
                 "title": line.title,
                 "quantity": line.quantity,
-                "unit_price": str(line.unit_price),
-                "line_total": str(line.line_total),
+                "unit_price": plain_amount(line.unit_price, cart.currency),
+                "line_total": plain_amount(line.line_total, cart.currency),
             }
             for line in lines
         ],

@@ -4,10 +4,11 @@ deleted or moved on to another checkout. Listed until an admin resolves each one
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from wagtail.admin import messages
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from wagtail_lockedcarts import lifecycle
@@ -20,6 +21,24 @@ RESOLVE_PERMISSION = "wagtail_lockedcarts.resolve_payment"
 
 def user_sees_payments(user):
     return user.has_perm(RESOLVE_PERMISSION) or user.has_perm("wagtail_lockedcarts.confirm_cart")
+
+
+class UnmatchedPaymentsMenuItem(MenuItem):
+    """*Unmatched payments* in the sidebar, after *Cart Management* and *Orders*, for the users
+    the screen lets in (those who may resolve a payment or confirm a cart); nobody else sees it."""
+
+    def is_shown(self, request):
+        return user_sees_payments(request.user)
+
+
+def unmatched_payments_menu_item():
+    return UnmatchedPaymentsMenuItem(
+        _("Unmatched payments"),
+        reverse_lazy("wagtail_lockedcarts_payments:unmatched"),
+        name="lockedcarts-unmatched-payments",
+        icon_name="warning",
+        order=212,
+    )
 
 
 class PaymentPermissionMixin:

@@ -63,6 +63,9 @@ class Mix:
     qcluster_down_days: int = 1
     #: shoppers whose payment is pending and who come back to shop meanwhile
     keeps_shopping_while_pending: float = 0.5
+    #: shoppers holding a frozen cart who, while PayPal cannot be reached, press cancel (PayPal's
+    #: "Cancel and return" in a tab left open, or *Cancel this payment* on the cart page)
+    cancels_while_paypal_unreachable: float = 0.5
     #: eCheck settles (or fails) this many days after the payment
     echeck_days: tuple = (3, 5)
     refund_days: tuple = (1, 10)
@@ -95,6 +98,7 @@ class Report:
     reversed_after_export: int = 0
     webhook_answers: Counter = field(default_factory=Counter)
     outage_minutes: int = 0
+    cancels_while_unreachable: int = 0
     seconds: float = 0.0
     seconds_in: Counter = field(default_factory=Counter)
 
@@ -127,6 +131,7 @@ class Report:
             "orders_reversed_after_export": self.reversed_after_export,
             "webhook_answers": {str(status): count for status, count in self.webhook_answers.items()},
             "outage_minutes": self.outage_minutes,
+            "cancels_while_unreachable": self.cancels_while_unreachable,
             "seconds": round(self.seconds, 1),
             "seconds_in": {name: round(value, 1) for name, value in self.seconds_in.most_common()},
         }
@@ -149,6 +154,8 @@ class Month:
         self.queue, self.seq = [], itertools.count()
         self.now = self.start
         self.outage_until = None
+        self.outages = []
+        self.tabs = {}
         self.down_days = set()
         self.retry_at = {}
 
@@ -206,9 +213,13 @@ class Month:
 
     def outage_begins(self, minutes):
         self.outage_until = self.now + timedelta(minutes=minutes)
+        self.outages.append((self.now, self.outage_until))
         self.report.outage_minutes += int(minutes)
         self.sandbox.set_faults(fail_next=10**9, fail_status=503)
         self.at(self.outage_until, self.outage_ends)
+        for order_id in self.frozen_tabs():
+            if self.rng.random() < self.mix.cancels_while_paypal_unreachable:
+                self.at(self.now + timedelta(minutes=self.rng.uniform(1, minutes * 0.9)), self.press_cancel, order_id)
 
     def outage_ends(self):
         if self.outage_until and self.now >= self.outage_until:
@@ -284,6 +295,7 @@ class Month:
         self.report.outcomes[outcome] += 1
         shopper.approve_url = location
         order_id = location.split("token=")[1].split("&")[0]
+        self.tabs[order_id] = shopper
         button = OUTCOMES[outcome]
         returned = False
         if button is not None:
@@ -306,6 +318,30 @@ class Month:
 
     def retry_checkout(self, outcome, shopper):
         self.shopper_arrives(outcome, shopper, again=True)
+
+    def frozen_tabs(self):
+        """PayPal orders whose shopper still holds a frozen cart for them (the rest are forgotten)."""
+        from wagtail_lockedcarts.models import Cart
+        from wagtail_lockedcarts.rules import FROZEN
+
+        frozen = set(
+            Cart.objects.filter(paypal_order_id__in=list(self.tabs), status__in=FROZEN).values_list(
+                "paypal_order_id", flat=True
+            )
+        )
+        self.tabs = {order_id: shopper for order_id, shopper in self.tabs.items() if order_id in frozen}
+        return sorted(frozen)
+
+    def press_cancel(self, order_id):
+        """The shopper gives up while PayPal cannot be reached: PayPal's cancel redirect (a GET to
+        the shop's cancel URL). The shop must not take "unreachable" for "cancelled"."""
+        from django.urls import reverse
+
+        shopper = self.tabs.get(order_id)
+        if shopper is None or not self.paypal_down():
+            return
+        self.report.cancels_while_unreachable += 1
+        shopper.get(f"{reverse('wagtail_lockedcarts:paypal_cancel')}?token={order_id}")
 
     def count_article(self, reason):
         self.report.article_rule[reason] += 1
@@ -358,7 +394,8 @@ class Month:
 
         for cart in Cart.objects.filter(status=CartStatus.LOCKED).order_by("pk"):
             reason, locked_at = cart.lock_reason, cart.locked_at
-            check_paypal_now(cart, self.admin)
+            if not check_paypal_now(cart, self.admin).reachable:
+                continue  # Cart Details says PayPal could not be asked: the admin waits for its answer
             cart = Cart.objects.filter(pk=cart.pk).first()
             if cart is None or cart.status != CartStatus.LOCKED:
                 self.needed_person(reason, locked_at)
@@ -399,7 +436,9 @@ class Month:
             self.report.waits_hours.append((self.now - since).total_seconds() / 3600)
 
     def invariants(self):
-        return money_invariants(sweep_interval=timedelta(minutes=self.mix.sweep_every_minutes))
+        found = money_invariants(sweep_interval=timedelta(minutes=self.mix.sweep_every_minutes))
+        found["changed_while_paypal_unreachable"] = changed_while_unreachable(self.outages)
+        return found
 
 
 # ---- the money invariants -------------------------------------------------------------------
@@ -493,6 +532,15 @@ def money_invariants(sweep_interval=timedelta(minutes=10), now=None):
     }
 
 
+def changed_while_unreachable(outages):
+    """Payment facts recorded while PayPal could not be reached. Only PayPal's definitive answer
+    changes a payment's state, and during an outage PayPal gives none: every such row means the
+    shop took "unreachable" for an answer (for example for "cancelled")."""
+    from wagtail_lockedcarts.models import PaymentEvent
+
+    return sum(PaymentEvent.objects.filter(at__gt=start, at__lt=end).count() for start, end in outages)
+
+
 def _stuck(now, sweep_interval):
     from wagtail_lockedcarts.lifecycle import stale_checkouts
 
@@ -536,12 +584,14 @@ def write_report(report, path=RESULTS / "month.md", chart=RESULTS / "month.png")
         f"{summary['orders_reversed_after_export']}.",
         "",
         f"Failures played: {summary['lost_webhooks']} lost webhook deliveries, "
-        f"{summary['outage_minutes']} minutes of PayPal outage, {mix['qcluster_down_days']} day(s) without qcluster.",
+        f"{summary['outage_minutes']} minutes of PayPal outage, {mix['qcluster_down_days']} day(s) without qcluster, "
+        f"{summary['cancels_while_unreachable']} cancels pressed while PayPal could not be reached.",
         "",
         "The mix (rates of shoppers; see `benchmarks/month.py` `Mix`):",
         "",
         *[f"- {name}: {mix[name]}" for name in OUTCOMES],
         f"- keeps shopping while a payment is pending: {mix['keeps_shopping_while_pending']}",
+        f"- presses cancel on a frozen cart while PayPal cannot be reached: {mix['cancels_while_paypal_unreachable']}",
         f"- lost webhook deliveries: {mix['lost_webhook_rate']}; outages: {mix['outages']} of "
         f"{mix['outage_minutes'][0]}–{mix['outage_minutes'][1]} min",
         "",

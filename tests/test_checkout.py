@@ -80,6 +80,7 @@ def test_pending_echeck_makes_an_order_on_hold_under_the_hold_policy(paypal_sand
     order = Order.objects.get(cart=cart)
     assert cart.status == CartStatus.ORDERED and order.status == OrderStatus.ON_HOLD
     assert page.status_code == 200 and f'data-order="{order.pk}"' in page.text
+    assert "Order received – payment pending" in page.text and "we will ship once it has" in page.text
 
 
 def test_an_order_on_hold_is_released_when_the_echeck_clears(paypal_sandbox, shop, cart_settings):

@@ -576,3 +576,18 @@ def test_an_unmatched_payment_for_another_amount_becomes_an_order_with_the_note_
     assert order.status == OrderStatus.SUBMITTED and order.total == payment.amount
     assert order.amount_override_reason == "Customer paid the rest by bank transfer"
     assert not PaymentAttempt.objects.unmatched().exists()
+
+
+def test_a_pending_answer_under_the_hold_policy_makes_one_order_on_hold_and_a_repeat_changes_nothing(
+    awaiting, cart_settings
+):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    pending = result_for(awaiting, PaymentOutcome.PENDING, capture_id="CAP-1", capture_status="PENDING")
+
+    first = lifecycle.apply_payment_result(awaiting, pending)
+    again = lifecycle.apply_payment_result(awaiting, pending)
+
+    assert first.changed is True and first.order.status == OrderStatus.ON_HOLD
+    assert again.changed is False and again.order == first.order
+    assert Order.objects.count() == 1

@@ -334,3 +334,18 @@ def test_an_empty_delivery_is_refused(db, rf):
     request = rf.post(reverse("wagtail_lockedcarts:paypal_webhook"), b"", content_type="application/json")
 
     assert paypal_webhook(request).status_code == 400
+
+
+def test_other_methods_are_told_that_only_post_is_allowed(db, rf):
+    response = paypal_webhook(rf.get(reverse("wagtail_lockedcarts:paypal_webhook")))
+
+    assert (response.status_code, response["Allow"]) == (405, "POST")
+
+
+def test_a_body_longer_than_declared_is_refused_by_its_real_size(db, rf, settings):
+    """Under ASGI the body is read whatever Content-Length said (chunked uploads declare none)."""
+    request = rf.post(reverse("wagtail_lockedcarts:paypal_webhook"), b"{}", content_type="application/json")
+    request._body = b"{" + b" " * conf.get("WEBHOOK_MAX_BYTES") + b"}"
+
+    assert paypal_webhook(request).status_code == 413
+    assert not WebhookEvent.objects.exists()

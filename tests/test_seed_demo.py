@@ -91,7 +91,7 @@ def paypal_order(order_id):
 
 def test_the_sandbox_knows_every_seeded_paypal_order_as_the_shop_does(seeded):
     carts = Cart.objects.exclude(paypal_order_id="")
-    assert carts.count() == 7
+    assert carts.count() == 8
     for cart in carts:
         order = paypal_order(cart.paypal_order_id)
         assert order is not None, cart.paypal_order_id
@@ -123,7 +123,7 @@ def test_seed_demo_gives_paypal_records_to_a_demo_database_seeded_without_them(s
 
     SandboxOrder.objects.all().delete()
     call_command("seed_demo", stdout=open(os.devnull, "w"))
-    assert SandboxOrder.objects.count() == 7
+    assert SandboxOrder.objects.count() == 9
     assert paypal_order(Order.objects.get(status=OrderStatus.EXPORTED).paypal_order_id).capture_status == "COMPLETED"
 
 
@@ -142,12 +142,17 @@ def test_seed_demo_locked_carts_look_days_old_and_their_history_agrees(seeded):
     assert abs((lock_entry.timestamp - cart.locked_at).total_seconds()) < 1
 
 
-def test_seed_demo_creates_orders_on_hold_submitted_and_exported(seeded):
+def test_seed_demo_creates_orders_on_hold_submitted_exported_and_reversed_after_export(seeded):
     assert set(Order.objects.values_list("status", flat=True)) == {
         OrderStatus.ON_HOLD,
         OrderStatus.SUBMITTED,
         OrderStatus.EXPORTED,
+        OrderStatus.PAYMENT_REVERSED,
     }
+    reversed_order = Order.objects.get(status=OrderStatus.PAYMENT_REVERSED)
+    assert reversed_order.exported_before_problem and reversed_order.exported_at
+    assert reversed_order.payment_problem.startswith("REFUNDED")
+    assert paypal_order(reversed_order.paypal_order_id).capture_status == "REFUNDED"
     for order in Order.objects.all():
         assert order.cart.status == CartStatus.ORDERED
         assert order.lines.count() == order.cart.lines.count() > 0
@@ -181,7 +186,8 @@ def test_every_daily_email_section_keeps_its_seeded_example_after_the_sweeps_run
     # Bob's checkout PayPal never answered stays listed until PayPal answers or an admin acts;
     # the seeded checkout in progress joins it once the sweep has locked it.
     assert counts["stale"] == 2
-    assert {"locked", "stale", "on_hold", "not_confirmed"} <= set(counts)
+    assert counts["unmatched_payments"] == 1 and counts["reversed_after_export"] == 1
+    assert set(counts) == {"unmatched_payments", "reversed_after_export", "locked", "stale", "on_hold", "not_confirmed"}
     for section in notification.sections:
         assert section.count and section.items, section.key
 
@@ -192,6 +198,21 @@ def test_every_daily_email_section_has_a_seeded_example_the_moment_the_demo_star
     notification = build_daily_notification(Site.objects.get(is_default_site=True))
     for section in notification.sections:
         assert section.count and section.items, section.key
+
+
+def test_the_seeded_unmatched_payment_is_an_echeck_that_cleared_after_its_cart_was_deleted(seeded):
+    (payment,) = PaymentAttempt.objects.unmatched()
+    assert payment.cart is None and payment.capture_status == "COMPLETED"
+    assert paypal_order(payment.paypal_order_id).capture_status == "COMPLETED"
+    deletion = ModelLogEntry.objects.get(object_id=str(payment.cart_reference), action="wagtail_lockedcarts.delete")
+    assert deletion.data["payment_at_paypal"]["capture_status"] == "PENDING"
+    assert timezone.now() - deletion.timestamp > timedelta(days=1)
+
+
+def test_the_dashboard_shows_the_seeded_money_problems(seeded, admin_client):
+    html = admin_client.get("/admin/").content.decode()
+    assert "/admin/lockedcarts/payments/" in html and "unmatched payment" in html
+    assert "order_filter=payment_reversed" in html
 
 
 def test_seed_demo_reaches_states_only_through_the_lifecycle_audit_trail(seeded):
@@ -243,7 +264,7 @@ def test_seed_demo_brings_back_a_demo_cart_the_admin_deleted(seeded, superuser):
     lifecycle.delete_cart(cart, superuser)
     call_command("seed_demo", stdout=open(os.devnull, "w"))
     assert Cart.objects.filter(lock_reason=LockReason.NO_RETURN, paypal_order_id=cart.paypal_order_id).count() == 1
-    assert Cart.objects.count() == 9
+    assert Cart.objects.count() == 10
 
 
 def demo_env(db_path, **extra):

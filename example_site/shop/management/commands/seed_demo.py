@@ -33,7 +33,6 @@ from wagtail_lockedcarts.models import (
     LockedCartSettings,
     LockReason,
     Order,
-    OrderStatus,
     PaymentAttempt,
     PendingPaymentPolicy,
 )
@@ -174,6 +173,32 @@ SCENARIOS = [
         paypal={"state": seeding.CAPTURED, "capture_status": "COMPLETED"},
         ages={"created": 121, "checkout": 120.5, "ordered": 120.4, "exported": 120.3},
     ),
+    Scenario(
+        "order-reversed",
+        [("TOTE-CANVAS", 2), ("MUG-ENAMEL", 1)],
+        session_key="demo-guest-chargeback",
+        paypal_order_id="3LK90215PQ7736482",
+        build="order_reversed",
+        card=("MASTERCARD", "5100"),
+        payer_email="jo.weber@example.org",
+        capture_id="5TY80216GH3391024",
+        # PayPal's answer today: the payer's bank took the money back (a chargeback).
+        paypal={"state": seeding.CAPTURED, "capture_status": "REFUNDED", "capture_reason": "CHARGEBACK"},
+        ages={"created": 98, "checkout": 97.9, "ordered": 97.8, "exported": 97.7, "reversed": 20},
+    ),
+    Scenario(
+        "unmatched-payment",
+        [("CAP-CANVAS", 1), ("NOTEBOOK-A5", 1)],
+        session_key="demo-guest-deleted",
+        paypal_order_id="6BN31597TR2208465",
+        build="unmatched_payment",
+        card=("VISA", "0077"),
+        payer_email="noah.fischer@example.org",
+        capture_id="1RF42968WJ5570213",
+        # PayPal's answer today: the eCheck cleared, after the cart had been deleted.
+        paypal={"state": seeding.CAPTURED, "capture_status": "COMPLETED"},
+        ages={"created": 55, "checkout": 54, "locked": 53.9, "deleted": 50, "settled": 8},
+    ),
 ]
 
 # Which step of the timeline each audit-log action belongs to.
@@ -184,6 +209,8 @@ LOG_STEP = {
     lifecycle.LOG_RECONCILE: "ordered",
     lifecycle.LOG_ORDER: "ordered",
     lifecycle.LOG_EXPORT: "exported",
+    lifecycle.LOG_PAYMENT_REVERSED: "reversed",
+    lifecycle.LOG_DELETE: "deleted",
 }
 
 
@@ -418,6 +445,30 @@ class Command(BaseCommand):
         lifecycle.export_order(outcome.order.pk)
         self.drop_queued_exports([outcome.order.pk])
 
+    def build_order_reversed(self, cart, scenario):
+        """Paid, ordered and exported; days later the payer's bank reversed the payment (a
+        chargeback). PayPal's answer moves the order to *payment reversed*, listed in the daily
+        e-mail and on the dashboard as reversed after export: the goods may have left."""
+        cart = self.checkout(cart, scenario, capture_status="COMPLETED", capture_reason="")
+        outcome = self.paypal_says(cart, scenario)
+        lifecycle.export_order(outcome.order.pk)
+        self.drop_queued_exports([outcome.order.pk])
+        SandboxOrder.objects.filter(pk=scenario.paypal_order_id).update(
+            capture_status=scenario.paypal["capture_status"], capture_reason=scenario.paypal["capture_reason"]
+        )
+        self.paypal_says(cart, scenario)
+
+    def build_unmatched_payment(self, cart, scenario):
+        """Locked as a pending eCheck; an admin deleted the cart, acknowledging the amount PayPal
+        still held; then the eCheck cleared. PayPal holds money no order accounts for: an
+        *unmatched payment*, until an admin resolves it (order from the paid snapshot, or refund)."""
+        cart = self.checkout(cart, scenario, capture_status="PENDING", capture_reason="ECHECK")
+        self.paypal_says(cart, scenario)
+        lifecycle.delete_cart(cart, user=self.admin, acknowledge_payment=True)
+        seeding.settle(scenario.paypal_order_id)
+        order = seeding.representation(scenario.paypal_order_id, self.api_base)
+        lifecycle.apply_payment_result(None, payment_result_from_order(order))
+
     def drop_queued_exports(self, order_ids):
         """Remove export tasks for these orders from django-q2's ORM queue (the demo's broker)."""
         from django_q.conf import Conf
@@ -438,6 +489,12 @@ class Command(BaseCommand):
     def backdate(self, cart, scenario):
         """Move the scenario's timestamps (only those) back to when its steps "happened"."""
         at = {step: self.now - timedelta(hours=hours) for step, hours in scenario.ages.items()}
+        if not Cart.objects.filter(pk=cart.pk).exists():  # deleted in its story: its payment remains
+            PaymentAttempt.objects.filter(paypal_order_id=scenario.paypal_order_id).update(
+                created_at=at["checkout"], updated_at=at.get("settled") or at["deleted"]
+            )
+            self._backdate_history(Cart, cart.pk, at)
+            return
         cart.refresh_from_db()
         latest = min(scenario.ages.values())
         cart_times = {"created_at": at["created"], "updated_at": self.now - timedelta(hours=latest)}
@@ -455,8 +512,10 @@ class Command(BaseCommand):
             order_times = {"created_at": at["ordered"]}
             if order.submitted_at:
                 order_times["submitted_at"] = at["ordered"]
-            if order.status == OrderStatus.EXPORTED:
+            if order.exported_at:
                 order_times["exported_at"] = at["exported"]
+            if order.payment_problem_at and "reversed" in at:
+                order_times["payment_problem_at"] = at["reversed"]
             Order.objects.filter(pk=order.pk).update(**order_times)
         self._backdate_history(Cart, cart.pk, at)
         if order is not None:

@@ -39,12 +39,13 @@ CART_COLUMNS = (
     "site_id, user_id, session_key, status, lock_reason, locked_at, currency, amount, "
     "checkout_started_at, paypal_order_id, paypal_capture_id, paypal_status, paypal_capture_status, "
     "paypal_status_reason, paypal_checked_at, card_brand, card_last4, payer_email, customer_name, "
-    "customer_email, created_at, updated_at, version"
+    "customer_email, created_at, updated_at, version, stored_total"
 )
 ORDER_COLUMNS = (
     "cart_id, cart_reference, site_id, user_id, status, total, currency, customer_name, email, "
     "paypal_order_id, paypal_capture_id, card_brand, card_last4, created_at, submitted_at, "
-    "exported_at, export_attempts, last_export_error"
+    "exported_at, export_attempts, last_export_error, amount_override_reason, exported_before_problem, "
+    "payment_problem"
 )
 
 
@@ -120,7 +121,7 @@ def add_backlog(site_id, product_pks, user_range):
                    CASE WHEN i % 3 = 0 THEN 'VISA' ELSE '' END,
                    CASE WHEN i % 3 = 0 THEN lpad((i % 10000)::text, 4, '0') ELSE '' END,
                    'payer' || i || '@example.com', 'Locked Customer ' || i, 'locked' || i || '@example.com',
-                   now() - (i * interval '37 minutes') - interval '2 hours', now(), 2
+                   now() - (i * interval '37 minutes') - interval '2 hours', now(), 2, (10 + i % 90)::numeric(12,2)
             FROM generate_series(1, %s) AS i""",
         [site_id, LOCKED],
     )
@@ -131,7 +132,7 @@ def add_backlog(site_id, product_pks, user_range):
                 SELECT {common}, 'awaiting_payment', '', NULL, 'EUR', (10 + i % 90)::numeric(12,2),
                        now() - {age}, {_paypal_id("i", prefix)}, '', 'CREATED', '', '', NULL, '', '',
                        '', 'Checkout Customer ' || i, 'checkout' || i || '@example.com',
-                       now() - {age} - interval '10 minutes', now(), 1
+                       now() - {age} - interval '10 minutes', now(), 1, (10 + i % 90)::numeric(12,2)
                 FROM generate_series(1, %s) AS i""",
             [site_id, count],
         )
@@ -145,7 +146,7 @@ def add_backlog(site_id, product_pks, user_range):
                        now() - interval '3 days', {_paypal_id("i", status[:2].upper())},
                        {_paypal_id("i", "C")}, 'COMPLETED', '{"PENDING" if status == "on_hold" else "COMPLETED"}',
                        '', NULL, '', '', '', 'Order Customer ' || i, 'order' || i || '@example.com',
-                       now() - interval '3 days', now(), 3
+                       now() - interval '3 days', now(), 3, (10 + i % 90)::numeric(12,2)
                 FROM generate_series(1, %s) AS i""",
             [site_id, count],
         )
@@ -153,7 +154,7 @@ def add_backlog(site_id, product_pks, user_range):
             f"""INSERT INTO {ORDER} ({ORDER_COLUMNS})
                 SELECT c.id, c.id, c.site_id, c.user_id, '{status}', c.amount, c.currency,
                        c.customer_name, c.customer_email, c.paypal_order_id, c.paypal_capture_id,
-                       '', '', c.checkout_started_at, {sub}, NULL, {1 if status == "submitted" else 0}, ''
+                       '', '', c.checkout_started_at, {sub}, NULL, {1 if status == "submitted" else 0}, '', '', false, ''
                 FROM {CART} c WHERE c.id > %s ORDER BY c.id""",
             [first],
         )
@@ -181,7 +182,7 @@ def add_history(site_id, product_pks, first_index, count):
                    CASE WHEN i % 4 <> 0 AND i % 3 = 0 THEN lpad((i % 10000)::text, 4, '0') ELSE '' END,
                    CASE WHEN i % 4 = 0 THEN '' ELSE 'payer' || i || '@example.com' END,
                    'Customer ' || i, 'customer' || i || '@example.com',
-                   {created}, {created}, 1
+                   {created}, {created}, 1, CASE WHEN i % 4 = 0 THEN 0 ELSE (5 + i % 200)::numeric(12,2) END
             FROM generate_series(%s, %s) AS i""",
         [site_id, first_index, first_index + count - 1],
     )
@@ -190,12 +191,24 @@ def add_history(site_id, product_pks, first_index, count):
             SELECT c.id, c.id, c.site_id, c.user_id, 'exported', c.amount, c.currency,
                    c.customer_name, c.customer_email, c.paypal_order_id, c.paypal_capture_id,
                    c.card_brand, c.card_last4, c.checkout_started_at, c.checkout_started_at,
-                   c.checkout_started_at + interval '10 minutes', 1, ''
+                   c.checkout_started_at + interval '10 minutes', 1, '', '', false, ''
             FROM {CART} c WHERE c.id > %s AND c.status = 'ordered' ORDER BY c.id""",
         [start],
     )
     _lines_for(start, product_pks, "c.id % 10 < 4")
+    _open_totals(start)
     return count
+
+
+def _open_totals(min_cart_id):
+    """An open cart's stored total is the sum of its lines (frozen carts got their amount)."""
+    _execute(
+        f"""UPDATE {CART} c SET stored_total = s.total
+            FROM (SELECT cart_id, sum(unit_price * quantity) AS total FROM {LINE}
+                  WHERE cart_id > %s GROUP BY cart_id) s
+            WHERE c.id = s.cart_id AND c.status = 'open'""",
+        [min_cart_id],
+    )
 
 
 def add_stock_rows(size):

@@ -104,6 +104,7 @@ def bulk_locked_carts(site):
                     locked_at=now - timedelta(minutes=i),
                     checkout_started_at=now - timedelta(minutes=i + 30),
                     amount=Decimal("10.00") + i,
+                    stored_total=Decimal("10.00") + i,
                     currency="EUR",
                     customer_name=f"Bulk customer {i}",
                     paypal_order_id=f"BULK-{i}",

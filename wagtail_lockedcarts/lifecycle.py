@@ -49,6 +49,7 @@ from wagtail_lockedcarts.models import (
     PaymentResolution,
     PendingPaymentPolicy,
 )
+from wagtail_lockedcarts.models.carts import stored_total_expression
 from wagtail_lockedcarts.models.validators import clean_card
 from wagtail_lockedcarts.money import amounts_match, validate_amount
 from wagtail_lockedcarts.products import resolve_product
@@ -133,11 +134,19 @@ def _compare_and_set(cart, expected, **changes):
     """UPDATE the cart only if it is still in ``expected``; refresh ``cart`` on success."""
     expected = [expected] if isinstance(expected, str) else list(expected)
     changes.setdefault("updated_at", timezone.now())
-    won = Cart.objects.filter(pk=cart.pk, status__in=expected).update(version=models.F("version") + 1, **changes)
+    total = {}
+    if "status" in changes or "amount" in changes:
+        new = {name: changes[name] for name in ("status", "amount") if name in changes}
+        total = {"stored_total": stored_total_expression(**new)}
+    won = Cart.objects.filter(pk=cart.pk, status__in=expected).update(
+        version=models.F("version") + 1, **changes, **total
+    )
     if won:
         for name, value in changes.items():
             setattr(cart, name, value)
         cart.version += 1
+        if total:
+            cart.__dict__.pop("stored_total", None)  # read again on first use
     return bool(won)
 
 
@@ -198,7 +207,9 @@ def _editable(cart_or_pk):
 
 
 def _touch(cart):
-    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+    """After the lines changed: the cart's ``updated_at`` and its stored total, in one UPDATE."""
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now(), stored_total=stored_total_expression())
+    cart.__dict__.pop("stored_total", None)
 
 
 def add_line(cart, product_key, quantity=1):

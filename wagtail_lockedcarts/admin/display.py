@@ -138,6 +138,11 @@ def cart_total(cart):
     return format_money(cart.total, cart.currency)
 
 
+def cart_listed_total(cart):
+    """The stored total (``Cart.stored_total``, kept by lifecycle): what listings show and sort."""
+    return format_money(cart.stored_total, cart.currency)
+
+
 def order_total(order):
     return format_money(order.total, order.currency)
 

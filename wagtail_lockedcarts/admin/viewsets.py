@@ -114,7 +114,7 @@ class CartViewSet(ActionViewSetMixin, SnippetViewSet):
 
     list_display = [
         "customer_label",  # title column (see CartIndexView._get_title_column)
-        Column("total", label=_("Total"), accessor=display.cart_total, sort_key="sort_total"),
+        Column("total", label=_("Total"), accessor=display.cart_listed_total, sort_key="sort_total"),
         Column("card", label=_("Card"), accessor="masked_card"),
         StatusTagColumn(
             "status",

@@ -8,7 +8,7 @@ from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import IndexView
 
 from wagtail_lockedcarts import rules
-from wagtail_lockedcarts.admin.display import cart_total, order_total
+from wagtail_lockedcarts.admin.display import cart_listed_total, order_total
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.viewsets import CartViewSet, OrderViewSet
 from wagtail_lockedcarts.modeladmin.filters import CartFilter, OrderFilter
@@ -76,7 +76,7 @@ class CartModelAdmin(NotIndexedModelAdmin):
 
     @display(description=_("Total"), ordering="sort_total")
     def total_amount(self, obj):
-        return cart_total(obj)
+        return cart_listed_total(obj)
 
     @display(description=_("Card"))
     def card(self, obj):

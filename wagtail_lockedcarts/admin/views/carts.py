@@ -33,7 +33,7 @@ from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
-from wagtail_lockedcarts.models import Cart, attach_line_totals
+from wagtail_lockedcarts.models import Cart
 
 
 class CartIndexView(SafeCsvExportMixin, IndexView):
@@ -74,11 +74,11 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
         return context
 
     def get_base_queryset(self):
-        """Plain carts: line totals and users are fetched for the page's rows only
-        (:meth:`paginate_queryset`). Only sorting by total (and the export) needs the SQL total
-        of every cart."""
+        """Plain carts: the listed total is the stored one (``Cart.stored_total``) and users are
+        fetched for the page's rows only (:meth:`paginate_queryset`). The export writes each
+        cart's live total, so it reads :meth:`~CartQuerySet.for_admin`."""
         queryset = super().get_base_queryset()
-        if self.ordering in ("sort_total", "-sort_total") or self.is_export:
+        if self.is_export:
             return queryset.for_admin()
         return queryset
 
@@ -91,6 +91,9 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
         descending = ordering.startswith("-")
         key = ordering.lstrip("-")
         tiebreak = "-pk" if descending else "pk"
+        if key == "sort_total":
+            # The column's sort key since before the total was stored; lockedcarts_list_total.
+            return queryset.order_by("-stored_total" if descending else "stored_total", tiebreak)
         if key == "locked_at":
             # Never-locked carts last in both directions.
             field = models.F("locked_at")
@@ -107,7 +110,7 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)
-        page.object_list = object_list = attach_line_totals(object_list)
+        page.object_list = object_list = list(object_list)
         prefetch_related_objects(object_list, "user")
         return paginator, page, object_list, is_paginated
 

@@ -212,16 +212,17 @@ def _open_totals(min_cart_id):
 
 
 def add_stock_rows(size):
-    """Grow the floor's table (benchmarks.StockRow) to ``size`` rows, like the cart table."""
-    from benchmarks.models import StockRow
+    """Grow the floor's tables (benchmarks.models) to ``size`` rows, like the cart table."""
+    from benchmarks.models import StockRow, UnorderedStockRow
 
-    table = StockRow._meta.db_table
-    have = _max_id(table)
-    if size > have:
-        _execute(
-            f"INSERT INTO {table} (title) SELECT 'Stock row ' || i FROM generate_series(%s, %s) AS i",
-            [have + 1, size],
-        )
+    for model in (StockRow, UnorderedStockRow):
+        table = model._meta.db_table
+        have = _max_id(table)
+        if size > have:
+            _execute(
+                f"INSERT INTO {table} (title) SELECT 'Stock row ' || i FROM generate_series(%s, %s) AS i",
+                [have + 1, size],
+            )
 
 
 def analyze():

@@ -269,8 +269,16 @@ def measurements(world):
         Measurement(
             "F0",
             "floor",
-            "Wagtail's stock snippet listing of a trivial model, same number of rows (the floor)",
+            "Wagtail's stock snippet listing of a trivial model (plain Meta.ordering), same number of rows (the floor)",
             lambda: admin.get("/admin/snippets/benchmarks/stockrow/"),
+            _ok(contains="Stock row"),
+            hot=False,
+        ),
+        Measurement(
+            "F0u",
+            "floor",
+            "the same without Meta.ordering: Wagtail orders by the latest log entry of every row (not a floor)",
+            lambda: admin.get("/admin/snippets/benchmarks/unorderedstockrow/"),
             _ok(contains="Stock row"),
             hot=False,
         ),

@@ -1,7 +1,7 @@
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from benchmarks.models import StockRow
+from benchmarks.models import StockRow, UnorderedStockRow
 
 
 class StockRowViewSet(SnippetViewSet):
@@ -10,4 +10,11 @@ class StockRowViewSet(SnippetViewSet):
     model = StockRow
 
 
+class UnorderedStockRowViewSet(SnippetViewSet):
+    """Nothing customised: Wagtail's stock listing of a model without ``Meta.ordering``."""
+
+    model = UnorderedStockRow
+
+
 register_snippet(StockRowViewSet)
+register_snippet(UnorderedStockRowViewSet)

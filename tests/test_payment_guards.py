@@ -23,7 +23,7 @@ from wagtail_lockedcarts.models import (
     OrderStatus,
     PendingPaymentPolicy,
 )
-from wagtail_lockedcarts.models.validators import clean_card, validate_card_brand
+from wagtail_lockedcarts.models.validators import clean_card, clean_payer_email, validate_card_brand
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,20 @@ def test_an_unknown_brand_is_refused_by_name():
     assert refused.value.code == "card_brand" and refused.value.messages == ["Unknown card brand ACME."]
     validate_card_brand("")
     validate_card_brand("amex")
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        (" payer@example.com ", "payer@example.com"),
+        (None, ""),
+        (12345, ""),
+        ({"email": "payer@example.com"}, ""),
+        ("   ", ""),
+        ('=HYPERLINK("http://evil")', ""),
+        ("a" * 243 + "@example.com", ""),
+        ("a" * 60 + "@" + "b" * 60 + ".example.com", "a" * 60 + "@" + "b" * 60 + ".example.com"),
+    ],
+)
+def test_only_a_valid_payer_email_of_at_most_254_characters_is_kept(value, kept):
+    assert clean_payer_email(value) == kept

@@ -14,7 +14,7 @@ from wagtail.models import ModelLogEntry
 
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.lifecycle import PaymentOutcome
-from wagtail_lockedcarts.models import CartStatus, LockReason, Order, PaymentAttemptStatus
+from wagtail_lockedcarts.models import CartStatus, LockReason, Order, PaymentAttempt, PaymentAttemptStatus
 from wagtail_lockedcarts.paypal.client import PayPalClient
 from wagtail_lockedcarts.paypal.reconcile import (
     UNAPPROVED_ORDER_LIFETIME,
@@ -437,3 +437,18 @@ def test_a_cart_that_never_reached_paypal_has_nothing_to_check(make_cart):
 
     assert (report.cart, report.paypal_order_id, report.outcome) == (cart, "", None)
     assert report.summary == "This cart never reached PayPal; nothing to check."
+
+
+def test_an_approved_order_without_a_payment_record_is_still_captured_once(paypal_sandbox, returned_shopper):
+    """An integration that set the cart's PayPal order id itself has no attempt row: the capture
+    key is then derived from the cart and the order, so it is still stable."""
+    cart = returned_shopper.cart()
+    PaymentAttempt.objects.filter(cart=cart).delete()
+
+    reports = [reconcile_paypal_order(cart.paypal_order_id) for _ in range(2)]
+
+    cart.refresh_from_db()
+    assert reports[0].paypal_order_id == cart.paypal_order_id
+    assert [report.changed for report in reports] == [True, False]
+    assert cart.status == CartStatus.ORDERED and Order.objects.count() == 1
+    assert paypal_sandbox.order(cart.paypal_order_id).capture_status == "COMPLETED"

@@ -6,6 +6,8 @@
 #                                          checkout permissions notifications validators)
 #   MUTANTS_SAMPLE=30 scripts/mutants.sh   N random mutants per module (MUTANTS_SEED, default 16)
 #   MUTANTS_WORKERS=2                      parallel workers (default 2)
+#   MUTANTS_SURVIVORS=1 scripts/mutants.sh only the mutants that survived their last run (after
+#                                          writing the tests that should kill them)
 # Results stay in mutants/ (a second run re-tests only what changed); the table goes to
 # docs/mutation-results.md.
 set -euo pipefail
@@ -28,8 +30,9 @@ export LOCKEDCARTS_SQLITE_TEMPLATE=$TEMPLATE
 nice "$PY" -m mutmut run --max-children "$WORKERS" "wagtail_lockedcarts.models.validators.x_clean_card__mutmut_1" \
   >/dev/null || true
 # Phase 2: the mutants in scope (or a random sample of them).
-mapfile -t names < <("$PY" scripts/mutation_report.py --names --sample "${MUTANTS_SAMPLE:-0}" \
-  --seed "${MUTANTS_SEED:-16}" "${modules[@]}")
+selection=(--sample "${MUTANTS_SAMPLE:-0}" --seed "${MUTANTS_SEED:-16}")
+[ "${MUTANTS_SURVIVORS:-0}" = 1 ] && selection=(--survivors)
+mapfile -t names < <("$PY" scripts/mutation_report.py --names "${selection[@]}" "${modules[@]}")
 echo "mutants to check: ${#names[@]}"
 set +e
 nice "$PY" -m mutmut run --max-children "$WORKERS" "${names[@]}"

@@ -89,15 +89,22 @@ def main():
     parser.add_argument("--names", action="store_true", help="print the mutant names in scope and stop")
     parser.add_argument("--sample", type=int, default=0, help="with --names: at most N random names per module")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--survivors", action="store_true", help="with --names: only the mutants that survived their last run"
+    )
     args = parser.parse_args()
 
     if args.names:
         rng = random.Random(args.seed)
         for name in args.modules:
-            names = sorted(in_scope(name))
-            if args.sample and len(names) > args.sample:
+            mine = in_scope(name)
+            names = sorted(mine)
+            if args.survivors:
+                names = [key for key in names if classify(mine[key], key) in ("survived", "no tests", "other")]
+            elif args.sample and len(names) > args.sample:
                 names = sorted(rng.sample(names, args.sample))
-            print("\n".join(names))
+            if names:
+                print("\n".join(names))
         return
 
     rows, survivors = [], []

@@ -452,3 +452,20 @@ def test_an_approved_order_without_a_payment_record_is_still_captured_once(paypa
     assert [report.changed for report in reports] == [True, False]
     assert cart.status == CartStatus.ORDERED and Order.objects.count() == 1
     assert paypal_sandbox.order(cart.paypal_order_id).capture_status == "COMPLETED"
+
+
+def test_an_order_paypal_does_not_know_yet_changes_nothing_and_says_what_paypal_answered(
+    paypal_sandbox, make_cart, cart_settings
+):
+    """A 404 for an order issued minutes ago is not taken for expiry (a shop pointed at the wrong
+    PayPal account sees 404s too)."""
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+
+    report = reconcile_paypal_order(cart.paypal_order_id)
+
+    cart.refresh_from_db()
+    assert report.reachable and report.error == "INVALID_RESOURCE_ID" and report.outcome is None
+    assert report.summary == (
+        f"PayPal refused to report on order {cart.paypal_order_id} (INVALID_RESOURCE_ID); nothing was changed."
+    )
+    assert cart.status == CartStatus.AWAITING_PAYMENT

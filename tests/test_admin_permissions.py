@@ -244,7 +244,7 @@ def test_the_sidebar_offers_unmatched_payments_to_those_the_screen_lets_in(super
 
 def test_the_sidebar_item_opens_the_unmatched_payments_screen(admin_client, client, viewer):
     home = admin_client.get("/admin/").content.decode()
-    assert '"/admin/lockedcarts/payments/"' in home and "Unmatched payments" in home
+    assert '"/admin/lockedcarts/payments/"' in home and '"title": "Unmatched payments"' in home
     assert admin_client.get("/admin/lockedcarts/payments/").status_code == 200
 
     client.force_login(viewer)

@@ -32,11 +32,14 @@ class UnmatchedPaymentsMenuItem(MenuItem):
 
 
 def unmatched_payments_menu_item():
+    label = _("Unmatched payments")
     return UnmatchedPaymentsMenuItem(
-        _("Unmatched payments"),
+        label,
         reverse_lazy("wagtail_lockedcarts_payments:unmatched"),
         name="lockedcarts-unmatched-payments",
         icon_name="warning",
+        # The expanded sidebar cuts a label this long ("Unmatched payme…"): the full one on hover.
+        attrs={"title": label},
         order=212,
     )
 

@@ -591,3 +591,208 @@ def test_a_pending_answer_under_the_hold_policy_makes_one_order_on_hold_and_a_re
     assert first.changed is True and first.order.status == OrderStatus.ON_HOLD
     assert again.changed is False and again.order == first.order
     assert Order.objects.count() == 1
+
+
+def order_facts(order):
+    return [
+        (line.product_key, line.sku, line.title, line.unit_price, line.quantity) for line in order.lines.order_by("pk")
+    ]
+
+
+def test_a_paid_checkout_becomes_an_order_carrying_everything_the_shop_needs(make_cart, django_user_model):
+    shopper = django_user_model.objects.create_user("ada", "ada@example.com", "x")
+    cart = make_cart(
+        status=CartStatus.AWAITING_PAYMENT,
+        lines=[(0, 2), (1, 1)],
+        user=shopper,
+        customer_name="Ada Lovelace",
+        customer_email="",
+    )
+    lines = [
+        (line.product_key, line.sku, line.title, line.unit_price, line.quantity) for line in cart.lines.order_by("pk")
+    ]
+
+    outcome = lifecycle.apply_payment_result(
+        cart,
+        result_for(
+            cart,
+            PaymentOutcome.COMPLETED,
+            capture_id="CAP-7",
+            capture_status="COMPLETED",
+            card_brand="VISA",
+            card_last4="4242",
+            payer_email="payer@example.com",
+        ),
+    )
+
+    order = outcome.order
+    assert (
+        order_facts(order)
+        == lines
+        == [
+            (lines[0][0], "MUG", "Mug", Decimal("12.50"), 2),
+            (lines[1][0], "TEE", "T-shirt", Decimal("25.00"), 1),
+        ]
+    )
+    assert (order.total, order.currency, order.status) == (Decimal("50.00"), "EUR", OrderStatus.SUBMITTED)
+    assert (order.cart_id, order.cart_reference, order.site_id, order.user_id) == (
+        cart.pk,
+        cart.pk,
+        cart.site_id,
+        shopper.pk,
+    )
+    assert (order.customer_name, order.email) == ("Ada Lovelace", "payer@example.com")
+    assert (order.paypal_order_id, order.paypal_capture_id) == (cart.paypal_order_id, "CAP-7")
+    assert (order.card_brand, order.card_last4, order.amount_override_reason) == ("VISA", "4242", "")
+    assert order.submitted_at is not None and order.payment == PaymentAttempt.objects.get(cart=cart)
+    entry = ModelLogEntry.objects.get(action="wagtail_lockedcarts.order")
+    assert entry.data == {"cart": cart.pk, "status": "submitted", "from_paid_snapshot": True}
+
+
+def test_an_order_made_on_hold_is_not_submitted_yet(awaiting, cart_settings):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+
+    outcome = lifecycle.apply_payment_result(
+        awaiting, result_for(awaiting, PaymentOutcome.PENDING, capture_id="CAP-8", capture_status="PENDING")
+    )
+
+    order = outcome.order
+    assert order.status == OrderStatus.ON_HOLD and order.submitted_at is None
+    assert order.paypal_capture_id == "CAP-8"
+
+
+def test_an_unmatched_payment_made_into_an_order_takes_its_facts_from_the_payment(make_cart, superuser):
+    payment = unmatched_payment(make_cart)
+
+    order = lifecycle.resolve_payment(payment, superuser, "ordered", "Paid the rest in cash").order
+
+    payment.refresh_from_db()
+    assert order.cart_id is None and order.cart_reference == payment.cart_reference
+    assert (order.site_id, order.user_id, order.total, order.currency) == (
+        payment.site_id,
+        None,
+        payment.amount,
+        payment.currency,
+    )
+    assert (order.customer_name, order.email) == (payment.customer_name, payment.customer_email)
+    assert (order.paypal_order_id, order.paypal_capture_id) == (payment.paypal_order_id, "CAP-1")
+    assert [(line["title"], line["quantity"]) for line in payment.paid_lines] == [
+        (title, quantity) for _key, _sku, title, _price, quantity in order_facts(order)
+    ]
+    entry = ModelLogEntry.objects.get(action="wagtail_lockedcarts.order")
+    assert entry.data["from_paid_snapshot"] is True and entry.data["override_reason"] == "Paid the rest in cash"
+    assert entry.user == superuser
+
+
+def events_of(attempt):
+    return list(
+        attempt.events.order_by("pk").values_list(
+            "order_status", "capture_status", "capture_id", "amount", "currency", "reason"
+        )
+    )
+
+
+def test_the_payment_record_keeps_paypals_facts_and_one_history_row_per_change(awaiting):
+    attempt = PaymentAttempt.objects.get(cart=awaiting)
+    pending = result_for(
+        awaiting,
+        PaymentOutcome.PENDING,
+        paypal_status="COMPLETED",
+        capture_id="CAP-1",
+        capture_status="PENDING",
+        currency="eur",
+        status_reason="ECHECK",
+        card_brand="VISA",
+        card_last4="4242",
+        payer_email="payer@example.com",
+    )
+
+    lifecycle.apply_payment_result(awaiting, pending)
+    lifecycle.apply_payment_result(awaiting, pending)
+
+    attempt.refresh_from_db()
+    awaiting.refresh_from_db()
+    assert (attempt.status, attempt.status_reason, attempt.capture_status, attempt.capture_id) == (
+        PaymentAttemptStatus.PENDING,
+        "ECHECK",
+        "PENDING",
+        "CAP-1",
+    )
+    assert (attempt.captured_amount, attempt.captured_currency) == (awaiting.amount, "eur")
+    assert (attempt.card_brand, attempt.card_last4) == ("VISA", "4242")
+    assert events_of(attempt) == [("COMPLETED", "PENDING", "CAP-1", awaiting.amount, "eur", "ECHECK")]
+    assert (awaiting.paypal_status, awaiting.paypal_capture_status, awaiting.paypal_status_reason) == (
+        "COMPLETED",
+        "PENDING",
+        "ECHECK",
+    )
+    assert (awaiting.paypal_capture_id, awaiting.card_brand, awaiting.card_last4, awaiting.payer_email) == (
+        "CAP-1",
+        "VISA",
+        "4242",
+        "payer@example.com",
+    )
+
+    lifecycle.apply_payment_result(
+        awaiting,
+        result_for(
+            awaiting,
+            PaymentOutcome.COMPLETED,
+            paypal_status="COMPLETED",
+            capture_id="CAP-1",
+            capture_status="COMPLETED",
+        ),
+    )
+
+    attempt.refresh_from_db()
+    assert attempt.status == PaymentAttemptStatus.COMPLETED and attempt.status_reason == ""
+    assert events_of(attempt)[1:] == [("COMPLETED", "COMPLETED", "CAP-1", awaiting.amount, "EUR", "")]
+
+
+def test_a_new_captured_amount_alone_is_a_new_history_row(awaiting):
+    attempt = PaymentAttempt.objects.get(cart=awaiting)
+    first = result_for(
+        awaiting,
+        PaymentOutcome.UNKNOWN,
+        paypal_status="COMPLETED",
+        capture_id="C",
+        capture_status="PARTIALLY_REFUNDED",
+        amount=Decimal("5.00"),
+    )
+
+    lifecycle.apply_payment_result(awaiting, first)
+    lifecycle.apply_payment_result(awaiting, PaymentResult(**{**first.__dict__, "amount": Decimal("5.000")}))
+    lifecycle.apply_payment_result(awaiting, PaymentResult(**{**first.__dict__, "amount": Decimal("4.00")}))
+
+    assert [event[3] for event in events_of(attempt)] == [Decimal("5.00"), Decimal("4.00")]
+
+
+def test_no_answer_at_all_leaves_no_history_row(awaiting):
+    attempt = PaymentAttempt.objects.get(cart=awaiting)
+
+    outcome = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, amount=None))
+
+    assert outcome.changed is False and events_of(attempt) == []
+    attempt.refresh_from_db()
+    assert attempt.status == PaymentAttemptStatus.CREATED
+
+
+def test_an_answer_about_an_earlier_checkout_does_not_overwrite_the_carts_paypal_facts(awaiting):
+    stale = PaymentResult(
+        outcome=PaymentOutcome.DECLINED,
+        paypal_order_id="OLD-ORDER",
+        paypal_status="VOIDED",
+        capture_status="DECLINED",
+        capture_id="OLD-CAP",
+        card_brand="VISA",
+        card_last4="1111",
+        payer_email="old@example.com",
+    )
+
+    lifecycle.apply_payment_result(awaiting, stale)
+
+    awaiting.refresh_from_db()
+    assert awaiting.status == CartStatus.AWAITING_PAYMENT and awaiting.paypal_checked_at is not None
+    assert (awaiting.paypal_status, awaiting.paypal_capture_status, awaiting.paypal_capture_id) == ("CREATED", "", "")
+    assert (awaiting.card_last4, awaiting.payer_email) == ("", "")

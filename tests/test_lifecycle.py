@@ -796,3 +796,103 @@ def test_an_answer_about_an_earlier_checkout_does_not_overwrite_the_carts_paypal
     assert awaiting.status == CartStatus.AWAITING_PAYMENT and awaiting.paypal_checked_at is not None
     assert (awaiting.paypal_status, awaiting.paypal_capture_status, awaiting.paypal_capture_id) == ("CREATED", "", "")
     assert (awaiting.card_last4, awaiting.payer_email) == ("", "")
+
+
+# -- the admin actions' answers and audit entries, in detail ---------------------------------
+
+
+def refusal(action, *args, **kwargs):
+    with pytest.raises(InvalidTransition) as refused:
+        action(*args, **kwargs)
+    return str(refused.value.message)
+
+
+def test_each_admin_action_refuses_with_a_sentence_that_says_why(make_cart):
+    awaiting, ordered = make_cart(status=CartStatus.AWAITING_PAYMENT), make_cart(status=CartStatus.ORDERED)
+    gone = make_cart(status=CartStatus.LOCKED)
+    Cart.objects.filter(pk=gone.pk).delete()
+
+    assert refusal(lifecycle.confirm_order, awaiting) == "Only locked carts can be confirmed as orders."
+    assert refusal(lifecycle.unlock_cart, awaiting) == "Only locked carts can be unlocked."
+    assert refusal(lifecycle.delete_cart, ordered) == (
+        "Ordered carts and carts in the middle of a payment cannot be deleted."
+    )
+    assert refusal(lifecycle.confirm_order, gone) == "This cart no longer exists; it may have been deleted."
+    assert refusal(lifecycle.unlock_cart, gone) == "This cart no longer exists; it may have been deleted."
+    deleted = lifecycle.delete_cart(gone)
+    assert (deleted.changed, str(deleted.message)) == (False, "This cart was already deleted.")
+    again = lifecycle.confirm_order(ordered)
+    assert (again.changed, str(again.message)) == (False, "This cart was already confirmed.")
+
+
+def test_confirming_logs_the_cart_total_and_what_paypal_captured(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED)
+    nothing_captured = make_cart(status=CartStatus.LOCKED, lines=[(1, 1)])
+    lifecycle.apply_payment_result(
+        cart,
+        result_for(cart, PaymentOutcome.PENDING, capture_id="CAP-1", capture_status="PENDING", currency="EUR"),
+    )
+
+    order = lifecycle.confirm_order(cart, user=superuser, override_reason="ignored: the amounts match").order
+    lifecycle.confirm_order(nothing_captured, user=superuser)
+
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.confirm")
+    assert entry.data == {
+        "order": order.pk,
+        "order_status": "submitted",
+        "cart_total": "12.50",
+        "captured": "12.50",
+        "captured_currency": "EUR",
+    }
+    assert order.amount_override_reason == "" and order.payment == PaymentAttempt.objects.get(cart=cart)
+    other = ModelLogEntry.objects.get(object_id=str(nothing_captured.pk), action="wagtail_lockedcarts.confirm")
+    assert (other.data["cart_total"], other.data["captured"]) == ("25.00", "")
+
+
+def test_unlocking_cancels_the_payments_still_open_and_keeps_the_settled_ones(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+    current = PaymentAttempt.objects.get(cart=cart)
+    settled = {
+        status: PaymentAttempt.objects.create(cart=cart, amount=cart.amount, currency="EUR", status=status)
+        for status in (PaymentAttemptStatus.DECLINED, PaymentAttemptStatus.COMPLETED)
+    }
+    still_open = {
+        status: PaymentAttempt.objects.create(cart=cart, amount=cart.amount, currency="EUR", status=status)
+        for status in (PaymentAttemptStatus.UNKNOWN, PaymentAttemptStatus.APPROVED)
+    }
+
+    outcome = lifecycle.unlock_cart(cart, user=superuser)
+
+    assert outcome.changed is True
+    current.refresh_from_db()
+    assert current.status == PaymentAttemptStatus.CANCELLED
+    for attempt in still_open.values():
+        attempt.refresh_from_db()
+        assert attempt.status == PaymentAttemptStatus.CANCELLED
+    for status, attempt in settled.items():
+        attempt.refresh_from_db()
+        assert attempt.status == status
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.unlock")
+    assert entry.user == superuser and entry.data == {"previous_reason": "no_return"}
+
+
+def test_deleting_a_cart_paypal_holds_money_for_records_that_payment_in_the_snapshot(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED)
+    lifecycle.apply_payment_result(
+        cart,
+        result_for(
+            cart, PaymentOutcome.COMPLETED, capture_id="CAP-1", capture_status="COMPLETED", amount=Decimal("1.00")
+        ),
+    )
+
+    outcome = lifecycle.delete_cart(cart, user=superuser, acknowledge_payment=True)
+
+    assert outcome.changed and outcome.cart is None
+    assert outcome.extra["snapshot"]["payment_at_paypal"] == {
+        "paypal_order_id": cart.paypal_order_id,
+        "amount": "1.00",
+        "currency": "EUR",
+        "capture_status": "COMPLETED",
+    }
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.delete")
+    assert entry.data["payment_at_paypal"]["amount"] == "1.00" and entry.user == superuser

@@ -139,6 +139,20 @@ def test_only_the_lock_reason_no_return_counts_as_without_an_answer(notify_setti
     assert mail.outbox[0].subject == "[localhost] Carts and orders need attention: 1 locked cart"
 
 
+def test_all_of_them_links_the_no_return_locks_while_every_unanswered_checkout_is_locked(
+    notify_settings, make_cart, admin_client
+):
+    make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN, customer_name="Ada Lovelace")
+    make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.PENDING_PAYMENT, customer_name="Grace Hopper")
+
+    (result,) = send_due_daily_notifications()
+
+    (section,) = [section for section in result.notification.sections if section.key == "stale"]
+    assert section.list_url == "http://testserver/admin/lockedcarts/carts/?cart_filter=locked&lock_reason=no_return"
+    listing = admin_client.get(section.list_url.removeprefix("http://testserver")).content.decode()
+    assert "Ada Lovelace" in listing and "Grace Hopper" not in listing
+
+
 def test_rows_show_clock_times_in_the_sites_time_zone_with_its_abbreviation(
     notify_settings, make_cart, aged_order, settings
 ):

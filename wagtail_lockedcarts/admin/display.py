@@ -37,7 +37,7 @@ from wagtail.permissions import policy_registry
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.admin.forms import ConfirmOrderForm, DeleteCartForm
 from wagtail_lockedcarts.exceptions import LockedCartsError
-from wagtail_lockedcarts.models import Cart, CartStatus, Order
+from wagtail_lockedcarts.models import Cart, CartStatus, LockReason, Order
 from wagtail_lockedcarts.money import format_money
 
 #: URL namespaces of the two viewsets (public: sites link to ``wagtail_lockedcarts_carts:list``).
@@ -92,6 +92,13 @@ def order_url(view_name, order=None, *, query=None, absolute=False):
 def cart_list_url(cart_filter=None, *, absolute=False):
     """Cart Management, optionally narrowed by the Cart Filter (``locked`` …)."""
     return cart_url("list", query={CART_FILTER_PARAM: cart_filter} if cart_filter else None, absolute=absolute)
+
+
+def no_return_carts_url(*, absolute=False):
+    """Cart Management narrowed to the carts locked because PayPal never answered."""
+    return cart_url(
+        "list", query={CART_FILTER_PARAM: "locked", "lock_reason": LockReason.NO_RETURN.value}, absolute=absolute
+    )
 
 
 def order_list_url(order_filter=None, *, absolute=False):

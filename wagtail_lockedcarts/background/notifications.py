@@ -335,7 +335,8 @@ def _build_daily_notification(site, now, date, site_settings):
             title=_("Checkouts without an answer from PayPal"),
             count=unanswered,
             items=cart_items(carts.filter(unanswered_q), "checkout_started_at", unanswered),
-            list_url=carts_list,
+            # All carts while some are not locked yet; else exactly the no-return locks.
+            list_url=carts_list if not_locked_yet else display.no_return_carts_url(absolute=True),
             # The locked ones are counted once, as locked carts; the subject names only those the
             # sweep has not locked yet (a stopped or lagging worker).
             summary=ngettext(

@@ -26,6 +26,24 @@ LOCKEDCARTS_SQLITE_TEST_DB=$TEMPLATE nice "$PY" -m pytest -q --reuse-db -p no:ra
   tests/test_lifecycle.py::test_add_line_prices_the_product_server_side >/dev/null
 export LOCKEDCARTS_SQLITE_TEMPLATE=$TEMPLATE
 
+# mutmut copies the package into mutants/ once and never refreshes what it does not mutate
+# (templates, translations, the other modules): bring those up to date, or the tests run against
+# a stale copy.
+"$PY" - <<'PYTHON'
+import filecmp, shutil, tomllib
+from pathlib import Path
+
+mutated = set(tomllib.loads(Path("pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"])
+sources = Path("wagtail_lockedcarts").rglob("*") if Path("mutants/wagtail_lockedcarts").is_dir() else []
+for source in sources:
+    target = Path("mutants") / source
+    if source.is_dir() or str(source) in mutated or "__pycache__" in source.parts:
+        continue
+    if not target.exists() or not filecmp.cmp(source, target, shallow=False):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+PYTHON
+
 # Phase 1: generate the mutants and map tests to functions (one cheap mutant is run to get there).
 nice "$PY" -m mutmut run --max-children "$WORKERS" "wagtail_lockedcarts.models.validators.x_clean_card__mutmut_1" \
   >/dev/null || true

@@ -357,3 +357,47 @@ def test_postgres_dashboard_panel_walks_the_status_index(postgres, many_carts, r
         cursor.execute("RESET enable_seqscan")
         cursor.execute("RESET enable_sort")
     assert "lockedcarts_status_locked" in text and "Sort" not in text, text
+
+
+def searched_page(client, url, params):
+    """(the page's carts, the SQL of the listing's query) for a search."""
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return [obj.pk for obj in response.context["object_list"]], str(response.context["view"].get_queryset().query)
+
+
+@pytest.mark.parametrize("url", [CARTS, ORDERS])
+def test_postgres_a_search_with_few_matches_pages_through_their_listed_ids(
+    postgres, admin_client, many_carts, settings, url
+):
+    settings.WAGTAIL_LOCKEDCARTS = {"LISTING_COUNT_LIMIT": 30}  # ids listed up to 5 × 30
+    many_carts(60)
+    shown, sql = searched_page(admin_client, url, {"q": "Many customer 1"})  # of 1, 10–19
+    assert "= ANY(" in sql and "UNION" not in sql, sql
+    model = Cart if url == CARTS else Order
+    assert sorted(shown) == sorted(model.objects.search("Many customer 1").values_list("pk", flat=True))
+    text = plan(listing_queryset(admin_client, url, {"q": "Many customer 1"}))
+    assert "Seq Scan" not in text, text
+
+
+@pytest.mark.parametrize("url", [CARTS, ORDERS])
+def test_postgres_a_search_with_very_many_matches_keeps_the_indexed_subquery(
+    postgres, admin_client, many_carts, settings, url
+):
+    settings.WAGTAIL_LOCKEDCARTS = {"LISTING_COUNT_LIMIT": 2}  # ids listed up to 10
+    many_carts(60)
+    response = admin_client.get(url, {"q": "Many customer"})
+    _shown, sql = searched_page(admin_client, url, {"q": "Many customer"})
+    assert "UNION" in sql and "= ANY(" not in sql, sql
+    assert "more than 2 matches" in response.content.decode()
+
+
+def test_a_narrowed_search_finds_what_the_subquery_finds(admin_client, many_carts, monkeypatch):
+    """Same rows, same order, on either path (SQLite keeps the subquery)."""
+    from wagtail_lockedcarts.admin import pagination
+
+    many_carts(40)
+    narrow, _ = searched_page(admin_client, CARTS, {"q": "Many customer 1", "ordering": "customer_name"})
+    monkeypatch.setattr(pagination, "NARROW_FACTOR", 0)  # never list ids: the subquery
+    wide, _ = searched_page(admin_client, CARTS, {"q": "Many customer 1", "ordering": "customer_name"})
+    assert wide == narrow and len(narrow) == 11

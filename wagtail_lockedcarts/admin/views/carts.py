@@ -28,7 +28,7 @@ from wagtail.snippets.views.snippets import (
 from wagtail_lockedcarts import lifecycle, rules
 from wagtail_lockedcarts.admin import display
 from wagtail_lockedcarts.admin.filters import CART_FILTER_CHOICES, cart_filter_counts
-from wagtail_lockedcarts.admin.pagination import CappedPaginator
+from wagtail_lockedcarts.admin.pagination import CappedPaginator, narrowed_to_matches
 from wagtail_lockedcarts.admin.permissions import CART_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
@@ -106,7 +106,7 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
         part, PayPal ids whole)."""
         if not self.is_searching:
             return queryset
-        return queryset.search(self.search_query)
+        return narrowed_to_matches(queryset, queryset.search(self.search_query))
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)

@@ -15,7 +15,7 @@ from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
 from wagtail_lockedcarts import rules
 from wagtail_lockedcarts.admin import display
-from wagtail_lockedcarts.admin.pagination import CappedPaginator
+from wagtail_lockedcarts.admin.pagination import CappedPaginator, narrowed_to_matches
 from wagtail_lockedcarts.admin.permissions import ORDER_ACCESS_ACTIONS
 from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
@@ -47,7 +47,7 @@ class OrderIndexView(SafeCsvExportMixin, IndexView):
         """See :meth:`~wagtail_lockedcarts.models.OrderQuerySet.search`."""
         if not self.is_searching:
             return queryset
-        return queryset.search(self.search_query)
+        return narrowed_to_matches(queryset, queryset.search(self.search_query))
 
     def get_inspect_url(self, instance):
         if self.inspect_url_name and self.user_has_any_permission(ORDER_ACCESS_ACTIONS):

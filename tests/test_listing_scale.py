@@ -401,3 +401,23 @@ def test_a_narrowed_search_finds_what_the_subquery_finds(admin_client, many_cart
     monkeypatch.setattr(pagination, "NARROW_FACTOR", 0)  # never list ids: the subquery
     wide, _ = searched_page(admin_client, CARTS, {"q": "Many customer 1", "ordering": "customer_name"})
     assert wide == narrow and len(narrow) == 11
+
+
+def test_listing_urls_are_reversed_once_and_still_right(site, settings):
+    """Rows reuse one reversed URL per name; the key put into it gives Django's own URL, and a
+    changed URLconf or script prefix is not served from the cache."""
+    from django.urls import reverse, set_script_prefix
+
+    from wagtail_lockedcarts.admin import display
+
+    for view in ("inspect", "history", "unlock_cart"):
+        url_name = display.viewset_for(Cart).get_url_name(view)
+        for pk in (7, 1234567):
+            assert display.cart_url(view, pk) == reverse(url_name, args=(pk,))
+    assert display.cart_url("list") == reverse(display.viewset_for(Cart).get_url_name("list"))
+    set_script_prefix("/shop/")
+    try:
+        assert display.cart_url("inspect", 7).startswith("/shop/admin/")
+    finally:
+        set_script_prefix("/")
+    assert display.cart_url("inspect", 7).startswith("/admin/")

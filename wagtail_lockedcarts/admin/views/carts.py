@@ -133,9 +133,14 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
         if rules.cart_allows("change", instance):
             return super().get_edit_url(instance)
 
+    @cached_property
+    def can_see_carts(self):
+        """Asked once per page, not once per row."""
+        return self.user_has_any_permission(CART_ACCESS_ACTIONS)
+
     def get_inspect_url(self, instance):
-        if self.inspect_url_name and self.user_has_any_permission(CART_ACCESS_ACTIONS):
-            return reverse(self.inspect_url_name, args=(quote(instance.pk),))
+        if self.inspect_url_name and self.can_see_carts:
+            return display.cart_url("inspect", instance)
 
     def get_delete_url(self, instance):
         return None  # "Delete Cart" (lifecycle, audited) replaces the generic delete
@@ -166,7 +171,7 @@ class CartIndexView(SafeCsvExportMixin, IndexView):
                 )
             )
         buttons.extend(display.action_buttons(user, instance, next_url=self.listing_url))
-        if self.user_has_any_permission(CART_ACCESS_ACTIONS):
+        if self.can_see_carts:
             buttons.append(display.history_button(display.cart_url("history", instance)))
         return buttons
 

@@ -3,9 +3,7 @@ the order actions (*Release order on hold*, *Retry export*, declared in
 :mod:`wagtail_lockedcarts.admin.display`). Orders come from payments, so there is no edit,
 copy or delete here (the order policy refuses them)."""
 
-from django.contrib.admin.utils import quote
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -49,9 +47,14 @@ class OrderIndexView(SafeCsvExportMixin, IndexView):
             return queryset
         return narrowed_to_matches(queryset, queryset.search(self.search_query))
 
+    @cached_property
+    def can_see_orders(self):
+        """Asked once per page, not once per row."""
+        return self.user_has_any_permission(ORDER_ACCESS_ACTIONS)
+
     def get_inspect_url(self, instance):
-        if self.inspect_url_name and self.user_has_any_permission(ORDER_ACCESS_ACTIONS):
-            return reverse(self.inspect_url_name, args=(quote(instance.pk),))
+        if self.inspect_url_name and self.can_see_orders:
+            return display.order_url("inspect", instance)
 
     def get_edit_url(self, instance):
         return None

@@ -349,3 +349,51 @@ def test_a_body_longer_than_declared_is_refused_by_its_real_size(db, rf, setting
 
     assert paypal_webhook(request).status_code == 413
     assert not WebhookEvent.objects.exists()
+
+
+def test_a_delivery_whose_processing_failed_is_answered_500_and_its_retry_is_applied(
+    paypal_sandbox, approved, monkeypatch
+):
+    """PayPal retries the same transmission after a 500: it must not be refused as a replay."""
+    from django.db import OperationalError
+
+    from wagtail_lockedcarts import lifecycle
+
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+    real = lifecycle.apply_payment_result
+    calls = []
+
+    def database_error_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "apply_payment_result", database_error_once)
+
+    assert paypal_sandbox.post_webhook(body, headers).status_code == 500
+    assert not WebhookEvent.objects.exists() and shopper.cart().status == CartStatus.AWAITING_PAYMENT
+    assert paypal_sandbox.post_webhook(body, headers).status_code == 200
+    assert shopper.cart().status == CartStatus.ORDERED and Order.objects.count() == 1
+
+
+def test_a_delivery_that_fails_while_being_recorded_can_be_retried(paypal_sandbox, approved, monkeypatch):
+    """An error after PayPal was asked (recording the event) propagates as a 500; the retry of the
+    same transmission is still accepted."""
+    shopper, webhook = approved
+    body, headers = paypal_sandbox.signed(webhook)
+    real = WebhookEvent.objects.get_or_create
+    calls = []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(WebhookEvent.objects, "get_or_create", failing_once)
+
+    assert paypal_sandbox.post_webhook(body, headers).status_code == 500
+    assert paypal_sandbox.post_webhook(body, headers).status_code == 200
+    assert WebhookEvent.objects.filter(event_id=webhook.event_id).count() == 1

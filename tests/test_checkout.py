@@ -407,3 +407,36 @@ def test_cancelling_while_paypal_cannot_answer_changes_nothing_and_says_we_are_w
     assert page.status_code == 200 and "We are waiting for PayPal" in page.text
     cart.refresh_from_db()
     assert cart.status == CartStatus.AWAITING_PAYMENT and cart.paypal_order_id
+
+
+def test_the_paypal_order_names_the_cart_its_amount_and_the_shops_own_return_urls(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper_at_paypal(shop, [(0, 2)])
+    cart = shopper.cart()
+    attempt = PaymentAttempt.objects.get(cart=cart)
+
+    order = paypal_sandbox.order(cart.paypal_order_id)
+
+    assert (order.amount, order.currency) == (Decimal("25.00"), "EUR")
+    assert order.reference_id == order.custom_id == str(cart.pk)
+    assert order.invoice_id == f"cart-{cart.pk}-{attempt.pk}"
+    assert order.request_id == str(attempt.request_id)
+    assert order.return_url == paypal_sandbox.base_url + reverse("wagtail_lockedcarts:paypal_return")
+    assert order.cancel_url == paypal_sandbox.base_url + reverse("wagtail_lockedcarts:paypal_cancel")
+    assert shopper.approve_url == attempt.approve_url
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_paypal_refusing_the_order_itself_says_the_cart_cannot_be_paid_this_way(
+    paypal_sandbox, shop, cart_settings, status
+):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    paypal_sandbox.set_faults(fail_next=1, fail_status=status, path_contains="/v2/checkout/orders")
+
+    response = shopper.post(reverse("wagtail_lockedcarts:checkout"), headers=JSON)
+
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("This cart cannot be paid with PayPal")
+    cart = shopper.cart()
+    assert cart.status == CartStatus.OPEN
+    assert PaymentAttempt.objects.get(cart=cart).status == "failed"

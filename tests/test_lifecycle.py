@@ -896,3 +896,100 @@ def test_deleting_a_cart_paypal_holds_money_for_records_that_payment_in_the_snap
     }
     entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.delete")
     assert entry.data["payment_at_paypal"]["amount"] == "1.00" and entry.user == superuser
+
+
+# -- what each payment answer writes into the cart's history ---------------------------------
+
+
+def entries_of(cart):
+    return [
+        (entry.action.rsplit(".", 1)[-1], entry.data)
+        for entry in ModelLogEntry.objects.filter(object_id=str(cart.pk)).order_by("pk")
+    ]
+
+
+def test_a_lock_for_paypals_answer_records_what_paypal_said(awaiting):
+    lifecycle.apply_payment_result(
+        awaiting,
+        result_for(
+            awaiting,
+            PaymentOutcome.COMPLETED,
+            amount=Decimal("1.00"),
+            paypal_status="COMPLETED",
+            capture_status="COMPLETED",
+            status_reason="",
+        ),
+    )
+
+    assert entries_of(awaiting)[-1] == (
+        "lock",
+        {"reason": "amount_mismatch", "paypal_status": "COMPLETED", "capture_status": "COMPLETED", "status_reason": ""},
+    )
+
+
+def test_a_decline_reopens_a_waiting_cart_as_a_reconcile_and_a_locked_one_as_an_unlock(make_cart):
+    waiting = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    locked = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+
+    for cart in (waiting, locked):
+        outcome = lifecycle.apply_payment_result(
+            cart, result_for(cart, PaymentOutcome.DECLINED, status_reason="INSTRUMENT_DECLINED")
+        )
+        cart.refresh_from_db()
+        assert outcome.changed is True and cart.status == CartStatus.OPEN
+
+    expected = {"paypal_outcome": "declined", "reason": "INSTRUMENT_DECLINED"}
+    assert entries_of(waiting)[-1] == ("reconcile", expected)
+    assert entries_of(locked)[-1] == ("unlock", expected)
+
+
+def test_a_decline_changes_nothing_on_a_cart_an_admin_must_decide(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.AMOUNT_MISMATCH)
+    before = entries_of(cart)
+
+    outcome = lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.DECLINED))
+
+    cart.refresh_from_db()
+    assert outcome.changed is False and cart.status == CartStatus.LOCKED and entries_of(cart) == before
+
+
+def test_a_completion_orders_a_cart_locked_for_lack_of_an_answer_but_not_one_an_admin_must_decide(make_cart):
+    no_return = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+    superseded = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.SUPERSEDED_PAYMENT)
+
+    ordered = lifecycle.apply_payment_result(no_return, result_for(no_return, PaymentOutcome.COMPLETED))
+    refused = lifecycle.apply_payment_result(superseded, result_for(superseded, PaymentOutcome.COMPLETED))
+
+    assert ordered.changed is True and ordered.order.status == OrderStatus.SUBMITTED
+    assert entries_of(no_return)[-1] == ("reconcile", {"order": ordered.order.pk, "order_status": "submitted"})
+    assert (refused.changed, str(refused.message)) == (False, "This cart needs an admin's decision.")
+    superseded.refresh_from_db()
+    assert superseded.status == CartStatus.LOCKED and not Order.objects.filter(cart=superseded).exists()
+
+
+def test_a_completion_for_an_open_cart_orders_nothing(make_cart):
+    cart = make_cart()
+    cart.paypal_order_id = ""
+
+    outcome = lifecycle.apply_payment_result(
+        cart,
+        PaymentResult(outcome=PaymentOutcome.COMPLETED, paypal_order_id="", amount=Decimal("12.50"), currency="EUR"),
+    )
+
+    cart.refresh_from_db()
+    assert outcome.changed is False and cart.status == CartStatus.OPEN and not Order.objects.exists()
+
+
+def test_a_pending_answer_after_a_no_return_lock_is_recorded_once_as_pending(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+    pending = result_for(cart, PaymentOutcome.PENDING, capture_status="PENDING")
+
+    first = lifecycle.apply_payment_result(cart, pending)
+    again = lifecycle.apply_payment_result(cart, pending)
+
+    cart.refresh_from_db()
+    assert (first.changed, again.changed) == (True, False)
+    assert cart.lock_reason == LockReason.PENDING_PAYMENT
+    assert [entry for entry in entries_of(cart) if entry[0] == "reconcile"] == [
+        ("reconcile", {"lock_reason": "pending_payment", "paypal_status": "PENDING"})
+    ]

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from wagtail.models import ModelLogEntry
 
 from tests.fixtures_browser import admin_login
 from wagtail_lockedcarts import lifecycle
-from wagtail_lockedcarts.models import CartStatus, LockReason
+from wagtail_lockedcarts.models import CartStatus, LockReason, PaymentAttempt
 
 pytestmark = pytest.mark.browser
 
@@ -148,6 +149,21 @@ def test_axe_finds_no_violation_on_shop_pages_and_none_beyond_wagtails_own_in_th
     ordered = make_cart(status=CartStatus.ORDERED, customer_name="Dan Ordered")
     order = ordered.order
     lifecycle.delete_cart(no_return, superuser)
+    # PayPal captures the deleted cart's payment after all: an unmatched payment to resolve.
+    lifecycle.apply_payment_result(
+        None,
+        lifecycle.PaymentResult(
+            lifecycle.PaymentOutcome.COMPLETED,
+            no_return.paypal_order_id,
+            capture_id="AXECAPTURE0001",
+            amount=no_return.amount,
+            currency=no_return.currency,
+            paypal_status="COMPLETED",
+            capture_status="COMPLETED",
+        ),
+    )
+    (unmatched,) = PaymentAttempt.objects.unmatched()
+    deletion = ModelLogEntry.objects.get(action="wagtail_lockedcarts.delete")
     carts, orders = "/admin/lockedcarts/carts/", "/admin/lockedcarts/orders/"
     ours = {
         "dashboard": "/admin/",
@@ -169,6 +185,9 @@ def test_axe_finds_no_violation_on_shop_pages_and_none_beyond_wagtails_own_in_th
             "wagtailsettings:edit", args=["wagtail_lockedcarts", "lockedcartsettings", cart_settings.site_id]
         ),
         "site history with a deleted cart": "/admin/reports/site-history/?action=wagtail_lockedcarts.delete",
+        "deleted cart's snapshot": f"{carts}deleted/{deletion.pk}/",
+        "Unmatched payments": "/admin/lockedcarts/payments/",
+        "resolve an unmatched payment": f"/admin/lockedcarts/payments/{unmatched.pk}/resolve/",
     }
     wagtails = {
         "pages explorer": "/admin/pages/",

@@ -192,6 +192,27 @@ def test_every_daily_email_section_keeps_its_seeded_example_after_the_sweeps_run
         assert section.count and section.items, section.key
 
 
+def test_the_sweep_asking_the_sandbox_leaves_every_section_of_the_daily_email_its_example(seeded, paypal_sandbox):
+    """As the running demo's worker does it: PayPal (the sandbox) is asked about the stale
+    checkout and the no-return locks, has no definitive answer, and the sweep locks."""
+    from wagtail_lockedcarts.background.notifications import build_daily_notification
+    from wagtail_lockedcarts.background.sweeps import sweep_checkouts
+
+    later = timezone.now() + timedelta(hours=1)
+    report = sweep_checkouts(later)
+
+    assert report.lookups >= 2 and report.locked == 1 and report.reconciled == 0, str(report)
+    counts = build_daily_notification(Site.objects.get(is_default_site=True), now=later).counts
+    assert counts == {
+        "unmatched_payments": 1,
+        "reversed_after_export": 1,
+        "locked": 4,
+        "stale": 2,
+        "on_hold": 1,
+        "not_confirmed": 1,
+    }
+
+
 def test_every_daily_email_section_has_a_seeded_example_the_moment_the_demo_starts(seeded):
     from wagtail_lockedcarts.background.notifications import build_daily_notification
 

@@ -43,6 +43,9 @@ EQUIVALENT = {
     "wagtail_lockedcarts.admin.permissions.xǁOrderPermissionPolicyǁuser_has_permission_for_instance__mutmut_9": (
         "instance → None: Wagtail's ModelPermissionPolicy answers per model and ignores the instance"
     ),
+    "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_18": (
+        "the dry run's site_settings → None when building: the builder loads the same settings itself"
+    ),
     "wagtail_lockedcarts.storefront.checkout.x__cancel__mutmut_36": (
         "the error text of the cancel page's 'PayPal unreachable' report is never shown (the page says only that"
         " we are waiting for PayPal)"

@@ -362,6 +362,7 @@ def test_a_json_client_with_another_carts_token_gets_403_and_the_reason(paypal_s
         assert response.json() == {"error": "This PayPal payment does not belong to your cart. Nothing was changed."}
     page = stranger.get(reverse("wagtail_lockedcarts:paypal_return") + f"?token={token}")
     assert "does not belong to your cart" in page.text
+    assert "This payment link is not for your cart" in page.text
     assert victim.cart().status == CartStatus.AWAITING_PAYMENT
 
 
@@ -393,6 +394,9 @@ def test_a_json_cancel_reopens_the_cart_and_says_so(paypal_sandbox, shop, cart_s
 
     assert response.status_code == 200
     assert response.json() == {"cart": cart.pk, "status": "open"}
+    attempt = PaymentAttempt.objects.get(cart=cart)
+    assert attempt.status == "cancelled"
+    assert list(attempt.events.values_list("order_status", flat=True)) == ["PAYER_ACTION_REQUIRED"]
 
 
 def test_cancelling_while_paypal_cannot_answer_changes_nothing_and_says_we_are_waiting(

@@ -198,6 +198,10 @@ def test_each_site_gets_one_email_with_its_own_carts(notify_settings, other_site
     assert f"/carts/inspect/{there.pk}/" in second.body and f"/carts/inspect/{here.pk}/" not in second.body
     assert second.subject.startswith("[Second shop] ")
     assert DailyNotificationRun.objects.filter(sent_at__isnull=False).count() == 2
+    assert dict(DailyNotificationRun.objects.values_list("site", "recipients")) == {
+        notify_settings.site.pk: 2,
+        other_site.pk: 1,
+    }
 
 
 def test_superusers_receive_it_when_no_recipients_are_set(notify_settings, make_cart, superuser, django_user_model):
@@ -281,11 +285,19 @@ def test_not_sent_before_the_sites_hour_then_sent_at_it(notify_settings, make_ca
     make_cart(status=CartStatus.LOCKED)
     seven = datetime(2026, 11, 26, 7, 59, tzinfo=BERLIN)
 
-    assert [r.status for r in send_due_daily_notifications(now=seven)] == [DeliveryStatus.NOT_DUE]
+    (not_due,) = send_due_daily_notifications(now=seven)
+    assert (not_due.status, not_due.site, not_due.date.isoformat()) == (
+        DeliveryStatus.NOT_DUE,
+        notify_settings.site,
+        "2026-11-26",
+    )
     assert [r.status for r in send_due_daily_notifications(now=seven + timedelta(minutes=1))] == [DeliveryStatus.SENT]
-    assert [r.status for r in send_due_daily_notifications(now=seven + timedelta(hours=5))] == [
-        DeliveryStatus.ALREADY_CLAIMED
-    ]
+    (claimed,) = send_due_daily_notifications(now=seven + timedelta(hours=5))
+    assert (claimed.status, claimed.site, claimed.date.isoformat()) == (
+        DeliveryStatus.ALREADY_CLAIMED,
+        notify_settings.site,
+        "2026-11-26",
+    )
     assert len(mail.outbox) == 1
     assert DailyNotificationRun.objects.get().date.isoformat() == "2026-11-26"
 
@@ -581,3 +593,43 @@ def test_without_recipients_or_an_active_superuser_nothing_is_sent_or_claimed(no
     assert (result.status, result.site) == (DeliveryStatus.NO_RECIPIENTS, notify_settings.site)
     assert result.date is not None and result.recipients == []
     assert mail.outbox == [] and not DailyNotificationRun.objects.exists()
+
+
+def test_a_run_that_loses_the_claim_after_looking_sends_nothing(notify_settings, make_cart, monkeypatch):
+    """Another worker claims the day between this run's "already sent?" look and its own claim
+    (the PostgreSQL race test forces the same interleaving with two real threads)."""
+    make_cart(status=CartStatus.LOCKED)
+    real = notifications.recipients_for
+
+    def another_worker_claims_meanwhile(site_settings):
+        DailyNotificationRun.objects.create(site=notify_settings.site, date=timezone.localdate())
+        return real(site_settings)
+
+    monkeypatch.setattr(notifications, "recipients_for", another_worker_claims_meanwhile)
+
+    result = send_daily_notification(notify_settings.site)
+
+    assert (result.status, result.site, result.date) == (
+        DeliveryStatus.ALREADY_CLAIMED,
+        notify_settings.site,
+        timezone.localdate(),
+    )
+    assert mail.outbox == [] and DailyNotificationRun.objects.get().sent_at is None
+
+
+def test_a_project_template_may_use_the_sites_settings_in_the_email_and_in_a_dry_run(
+    notify_settings, make_cart, settings, tmp_path
+):
+    emails = tmp_path / "wagtail_lockedcarts" / "emails"
+    emails.mkdir(parents=True)
+    (emails / "daily_notification_subject.txt").write_text("Report at {{ site_settings.notification_hour }}h")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    notify_settings.notification_hour = 0
+    notify_settings.save()
+    make_cart(status=CartStatus.LOCKED)
+
+    dry = send_daily_notification(notify_settings.site, dry_run=True)
+    send_due_daily_notifications()
+
+    (message,) = mail.outbox
+    assert dry.notification.subject == message.subject == "Report at 0h"

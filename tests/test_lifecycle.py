@@ -366,12 +366,14 @@ def test_unlocking_a_cart_that_is_not_locked_is_refused(make_cart, status):
 
 def test_delete_logs_a_snapshot_before_removing_the_cart(make_cart, superuser):
     cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 2)])
-    pk = cart.pk
+    pk, product_key = cart.pk, cart.lines.get().product_key
     outcome = lifecycle.delete_cart(cart, user=superuser)
     assert outcome.changed and not Cart.objects.filter(pk=pk).exists()
     entry = ModelLogEntry.objects.get(object_id=str(pk), action="wagtail_lockedcarts.delete")
     assert entry.deleted and entry.user == superuser
-    assert entry.data["total"] == "25.00" and entry.data["lines"][0]["quantity"] == 2
+    assert entry.data["total"] == "25.00" and entry.data["lines"] == [
+        {"product": product_key, "title": "Mug", "quantity": 2, "unit_price": "12.50"}
+    ]
     assert entry.data["paypal_order_id"].startswith("PAYPAL-")
 
 
@@ -993,3 +995,27 @@ def test_a_pending_answer_after_a_no_return_lock_is_recorded_once_as_pending(mak
     assert [entry for entry in entries_of(cart) if entry[0] == "reconcile"] == [
         ("reconcile", {"lock_reason": "pending_payment", "paypal_status": "PENDING"})
     ]
+
+
+def test_correcting_the_customer_of_an_open_cart_marks_it_updated_and_logs_an_edit(make_cart, superuser):
+    cart = make_cart()
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now() - timedelta(days=1))
+
+    lifecycle.update_customer(cart, user=superuser, customer_name="Grace Hopper")
+
+    cart.refresh_from_db()
+    assert cart.customer_name == "Grace Hopper"
+    assert cart.updated_at > timezone.now() - timedelta(minutes=1)
+    assert ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail.edit").user == superuser
+
+
+def test_only_the_customer_fields_may_be_corrected_and_only_on_an_open_cart(make_cart):
+    with pytest.raises(ValueError):
+        lifecycle.update_customer(make_cart(), status=CartStatus.ORDERED)
+    locked = make_cart(status=CartStatus.LOCKED)
+
+    assert refusal(lifecycle.update_customer, locked, customer_name="X") == (
+        "The cart left the open state while you edited it; nothing was saved."
+    )
+    locked.refresh_from_db()
+    assert locked.customer_name == ""

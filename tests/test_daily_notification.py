@@ -121,6 +121,7 @@ def test_checkouts_without_an_answer_include_carts_locked_for_no_return_counted_
     (section,) = [section for section in result.notification.sections if section.key == "stale"]
     assert {item.url.rsplit("/", 2)[-2] for item in section.items} == {str(no_return.pk), str(waiting.pk)}
     assert {item.reason for item in section.items} == {"No return from PayPal", "Not locked yet"}
+    assert all("PayPal not asked yet" in item.detail for item in section.items)
     assert f"/carts/inspect/{pending.pk}/" not in str([item.url for item in section.items])
     (message,) = mail.outbox
     assert message.subject == (
@@ -176,6 +177,19 @@ def test_rows_show_clock_times_in_the_sites_time_zone_with_its_abbreviation(
         assert "July 2, 2026, 8 a.m. EDT" in body  # when the e-mail was made
         assert "1\xa0day, 8\xa0hours ago" in body  # the age is kept beside the time
     assert "17:30" not in notification.text and "UTC" not in notification.text
+
+
+def test_unanswered_checkouts_say_when_paypal_was_last_asked(notify_settings, make_cart, settings):
+    from wagtail_lockedcarts.models import Cart
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    cart = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+    Cart.objects.filter(pk=cart.pk).update(paypal_checked_at=datetime(2026, 11, 29, 11, 5, tzinfo=ZoneInfo("UTC")))
+
+    notification = notifications.render_daily_notification(notifications.build_daily_notification(notify_settings.site))
+
+    for body in (notification.text, notification.html):
+        assert "PayPal last asked Nov. 29, 2026, 12:05 p.m. CET" in body
 
 
 def test_each_site_gets_one_email_with_its_own_carts(notify_settings, other_site, make_cart):

@@ -230,7 +230,9 @@ def _build_daily_notification(site, now, date, site_settings):
         unconfirmed=models.Count("pk", filter=unconfirmed_q),
     )
 
-    def cart_items(queryset, since_field, count):
+    def cart_items(queryset, since_field, count, last_asked=False):
+        """``last_asked`` adds when the shop last asked PayPal (the sweep asks again hourly), so
+        a reader sees that an unanswered cart is being followed up, not forgotten."""
         if not count or not limit:
             return []
         # Frozen carts carry their checkout amount: no join over the lines is needed.
@@ -243,7 +245,11 @@ def _build_daily_notification(site, now, date, site_settings):
                 when=clock_time(getattr(cart, since_field)),
                 total=format_money(cart.total, cart.currency),
                 reason=_cart_reason(cart),
-                detail=" · ".join(part for part in (cart.masked_card, cart.paypal_order_id) if part),
+                detail=" · ".join(
+                    part
+                    for part in (cart.masked_card, cart.paypal_order_id, _last_asked(cart) if last_asked else "")
+                    if part
+                ),
             )
             for cart in rows
         ]
@@ -334,7 +340,7 @@ def _build_daily_notification(site, now, date, site_settings):
             key="stale",
             title=_("Checkouts without an answer from PayPal"),
             count=unanswered,
-            items=cart_items(carts.filter(unanswered_q), "checkout_started_at", unanswered),
+            items=cart_items(carts.filter(unanswered_q), "checkout_started_at", unanswered, last_asked=True),
             # All carts while some are not locked yet; else exactly the no-return locks.
             list_url=carts_list if not_locked_yet else display.no_return_carts_url(absolute=True),
             # The locked ones are counted once, as locked carts; the subject names only those the
@@ -375,6 +381,12 @@ def _build_daily_notification(site, now, date, site_settings):
     # Money problems are listed first, and only when there are any (never silent, never noise).
     sections = [section for section in sections if section.count or section.key not in MONEY_SECTIONS]
     return DailyNotification(site=site, date=date, generated_at=now, sections=sections)
+
+
+def _last_asked(cart):
+    if cart.paypal_checked_at:
+        return str(_("PayPal last asked %(when)s") % {"when": clock_time(cart.paypal_checked_at)})
+    return str(_("PayPal not asked yet"))
 
 
 def _cart_reason(cart):

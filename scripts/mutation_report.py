@@ -46,6 +46,9 @@ EQUIVALENT = {
     "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_18": (
         "the dry run's site_settings → None when building: the builder loads the same settings itself"
     ),
+    "wagtail_lockedcarts.paypal.webhooks.x__process__mutmut_62": (
+        "_plain(200) → _plain(None): Django's HttpResponse answers 200 when the status is None"
+    ),
     "wagtail_lockedcarts.storefront.checkout.x__cancel__mutmut_36": (
         "the error text of the cancel page's 'PayPal unreachable' report is never shown (the page says only that"
         " we are waiting for PayPal)"

@@ -397,3 +397,15 @@ def test_a_delivery_that_fails_while_being_recorded_can_be_retried(paypal_sandbo
     assert paypal_sandbox.post_webhook(body, headers).status_code == 500
     assert paypal_sandbox.post_webhook(body, headers).status_code == 200
     assert WebhookEvent.objects.filter(event_id=webhook.event_id).count() == 1
+
+
+def test_a_body_of_exactly_the_limit_is_not_refused_for_its_size(db, rf):
+    limit = conf.get("WEBHOOK_MAX_BYTES")
+    url = reverse("wagtail_lockedcarts:paypal_webhook")
+    at_limit = rf.post(url, b"{" + b" " * (limit - 2) + b"}", content_type="application/json")
+    over = rf.post(url, b"{" + b" " * (limit - 2) + b"}", content_type="application/json")
+    over._body = over.body + b" "
+    over.META["CONTENT_LENGTH"] = str(limit)
+
+    assert paypal_webhook(at_limit).status_code == 400  # unsigned: refused by the signature gate
+    assert paypal_webhook(over).status_code == 413

@@ -335,7 +335,7 @@ def listing_measurements(world, admin):
         ("L8", "sorted by locked at, oldest first", CARTS_URL, {"ordering": "locked_at"}, "Locked Customer"),
         (
             "L9",
-            "sorted by total (line sums of every cart: see report)",
+            "sorted by total (the stored, indexed cart total)",
             CARTS_URL,
             {"ordering": "-sort_total"},
             "Customer",

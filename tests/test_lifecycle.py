@@ -1019,3 +1019,21 @@ def test_only_the_customer_fields_may_be_corrected_and_only_on_an_open_cart(make
     )
     locked.refresh_from_db()
     assert locked.customer_name == ""
+
+
+def test_every_history_entry_of_a_payment_answer_names_the_admin_who_asked(make_cart, cart_settings, superuser):
+    paid, pending, mismatched = (make_cart(status=CartStatus.AWAITING_PAYMENT) for _ in range(3))
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+
+    lifecycle.apply_payment_result(paid, result_for(paid, PaymentOutcome.COMPLETED), user=superuser)
+    lifecycle.apply_payment_result(pending, result_for(pending, PaymentOutcome.PENDING), user=superuser)
+    lifecycle.apply_payment_result(
+        mismatched, result_for(mismatched, PaymentOutcome.COMPLETED, amount=Decimal("1.00")), user=superuser
+    )
+
+    entries = ModelLogEntry.objects.filter(timestamp__gte=paid.created_at).exclude(
+        action="wagtail_lockedcarts.checkout"
+    )
+    assert {entry.action.rsplit(".", 1)[-1] for entry in entries} >= {"order", "reconcile", "lock"}
+    assert {entry.user for entry in entries} == {superuser}

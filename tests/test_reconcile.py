@@ -138,6 +138,8 @@ def test_check_paypal_now_orders_a_paid_cart_and_lifecycle_logs_it(paypal_sandbo
     entries = ModelLogEntry.objects.filter(object_id=str(cart.pk), action="wagtail_lockedcarts.reconcile")
     assert report.changed and report.capture_status == "COMPLETED"
     assert [entry.data.get("order") for entry in entries] == [Order.objects.get().pk]
+    assert [entry.user for entry in entries] == [superuser]
+    assert ModelLogEntry.objects.get(action="wagtail_lockedcarts.order").user == superuser
 
 
 def test_reconcile_of_an_order_no_cart_uses_reports_it_and_calls_nobody(paypal_sandbox, shop, cart_settings):

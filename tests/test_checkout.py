@@ -444,3 +444,28 @@ def test_paypal_refusing_the_order_itself_says_the_cart_cannot_be_paid_this_way(
     cart = shopper.cart()
     assert cart.status == CartStatus.OPEN
     assert PaymentAttempt.objects.get(cart=cart).status == "failed"
+
+
+def test_a_signed_in_shopper_sees_their_ordered_cart_and_no_other_account_does(
+    paypal_sandbox, shop, cart_settings, django_user_model
+):
+    for name in ("ada", "eve"):
+        django_user_model.objects.create_user(name, f"{name}@example.com", f"{name}-password-1")
+
+    def signed_in(name):
+        shopper = paypal_sandbox.shopper()
+        response = shopper.post(reverse("login"), {"username": name, "password": f"{name}-password-1"})
+        assert response.status_code == 302, response.status_code
+        return shopper
+
+    ada, eve = signed_in("ada"), signed_in("eve")
+    ada.add(shop[0].cart_key)
+    ada.approve_url = ada.checkout().headers["Location"]
+    paypal_sandbox.pay(ada, "Pay")
+    order = Order.objects.get()
+    assert order.user_id == django_user_model.objects.get(username="ada").pk
+    url = reverse("wagtail_lockedcarts:paypal_return") + f"?token={order.paypal_order_id}&PayerID=X"
+
+    assert eve.get(url).status_code == 403
+    mine = ada.get(url)
+    assert mine.status_code == 200 and f'data-order="{order.pk}"' in mine.text

@@ -1037,3 +1037,19 @@ def test_every_history_entry_of_a_payment_answer_names_the_admin_who_asked(make_
     )
     assert {entry.action.rsplit(".", 1)[-1] for entry in entries} >= {"order", "reconcile", "lock"}
     assert {entry.user for entry in entries} == {superuser}
+
+
+def test_the_settings_that_apply_are_the_carts_sites_or_the_given_sites(make_cart, cart_settings, site):
+    from wagtail.models import Page, Site
+
+    from wagtail_lockedcarts.models import LockedCartSettings
+
+    home = Page.get_first_root_node().add_child(instance=Page(title="Other", slug="other-shop"))
+    other = Site.objects.create(hostname="other.example.com", port=80, root_page=home)
+    other_settings = LockedCartSettings.for_site(other)
+    cart = make_cart()
+
+    assert lifecycle.settings_for(cart).pk == cart_settings.pk
+    assert lifecycle.settings_for(site).pk == cart_settings.pk
+    assert lifecycle.settings_for(other).pk == other_settings.pk != cart_settings.pk
+    assert lifecycle.settings_for(None).pk == cart_settings.pk

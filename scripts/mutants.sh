@@ -8,6 +8,8 @@
 #   MUTANTS_WORKERS=2                      parallel workers (default 2)
 #   MUTANTS_SURVIVORS=1 scripts/mutants.sh only the mutants that survived their last run (after
 #                                          writing the tests that should kill them)
+#   MUTANTS_NAMES=FILE scripts/mutants.sh  the mutants named in FILE, one a line (e.g. the survivors
+#                                          of an earlier run, re-checked on new code)
 # Results stay in mutants/ (a second run re-tests only what changed); the table goes to
 # docs/mutation-results.md.
 set -euo pipefail
@@ -50,7 +52,11 @@ nice "$PY" -m mutmut run --max-children "$WORKERS" "wagtail_lockedcarts.models.v
 # Phase 2: the mutants in scope (or a random sample of them).
 selection=(--sample "${MUTANTS_SAMPLE:-0}" --seed "${MUTANTS_SEED:-16}")
 [ "${MUTANTS_SURVIVORS:-0}" = 1 ] && selection=(--survivors)
-mapfile -t names < <("$PY" scripts/mutation_report.py --names "${selection[@]}" "${modules[@]}")
+if [ -n "${MUTANTS_NAMES:-}" ]; then
+  mapfile -t names < <(grep -v '^$' "$MUTANTS_NAMES")
+else
+  mapfile -t names < <("$PY" scripts/mutation_report.py --names "${selection[@]}" "${modules[@]}")
+fi
 echo "mutants to check: ${#names[@]}"
 set +e
 nice "$PY" -m mutmut run --max-children "$WORKERS" "${names[@]}"

@@ -337,6 +337,12 @@ class CartLifecycleMachine(RuleBasedStateMachine):
             assert paypal_order_id in self.pending_in_full
 
     @invariant()
+    def the_stored_total_is_the_carts_total(self):
+        """What Cart Management lists and sorts by (``Cart.stored_total``), after any sequence."""
+        for cart in Cart.objects.filter(pk__in=[c.pk for c in self.carts]):
+            assert cart.stored_total == cart.total, (cart.pk, cart.status, cart.stored_total, cart.total)
+
+    @invariant()
     def ordered_carts_have_their_order(self):
         for cart in Cart.objects.filter(pk__in=[c.pk for c in self.carts], status=CartStatus.ORDERED):
             assert Order.objects.filter(cart_id=cart.pk).count() == 1

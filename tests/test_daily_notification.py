@@ -234,7 +234,12 @@ def test_superusers_receive_it_when_no_recipients_are_set(notify_settings, make_
 def test_nothing_to_report_sends_nothing_but_counts_as_done_for_the_day(notify_settings):
     (result,) = send_due_daily_notifications()
 
-    assert result.status == DeliveryStatus.EMPTY
+    assert (result.status, result.site, result.date) == (
+        DeliveryStatus.EMPTY,
+        notify_settings.site,
+        timezone.localdate(),
+    )
+    assert result.notification.is_empty
     assert mail.outbox == []
     run = DailyNotificationRun.objects.get()
     assert run.recipients == 0

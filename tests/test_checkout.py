@@ -469,3 +469,15 @@ def test_a_signed_in_shopper_sees_their_ordered_cart_and_no_other_account_does(
     assert eve.get(url).status_code == 403
     mine = ada.get(url)
     assert mine.status_code == 200 and f'data-order="{order.pk}"' in mine.text
+
+
+def test_checkout_while_paypal_is_unreachable_records_why_on_the_payment(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    paypal_sandbox.make_unreachable()
+
+    response = shopper.checkout()
+
+    cart = shopper.cart()
+    assert response.status_code == 302 and cart.status == CartStatus.OPEN
+    assert PaymentAttempt.objects.values_list("status", "status_reason").get(cart=cart) == ("failed", "connection")

@@ -1053,3 +1053,35 @@ def test_the_settings_that_apply_are_the_carts_sites_or_the_given_sites(make_car
     assert lifecycle.settings_for(site).pk == cart_settings.pk
     assert lifecycle.settings_for(other).pk == other_settings.pk != cart_settings.pk
     assert lifecycle.settings_for(None).pk == cart_settings.pk
+
+
+@pytest.mark.parametrize(("exported", "flag"), [(True, True), (False, False)])
+def test_money_taken_back_after_an_order_marks_it_reversed_and_says_whether_it_was_exported(make_cart, exported, flag):
+    cart = make_cart(status=CartStatus.ORDERED)
+    order = Order.objects.get(cart=cart)
+    if exported:
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.EXPORTED)
+
+    outcome = lifecycle.apply_payment_result(
+        cart,
+        result_for(cart, PaymentOutcome.REVERSED, capture_status="REFUNDED", status_reason="BUYER_COMPLAINT"),
+    )
+
+    order.refresh_from_db()
+    assert outcome.changed is True and outcome.order == order
+    assert (order.status, order.payment_problem, order.exported_before_problem) == (
+        OrderStatus.PAYMENT_REVERSED,
+        "REFUNDED (BUYER_COMPLAINT)",
+        flag,
+    )
+    assert order.payment_problem_at is not None
+
+
+def test_an_answer_for_a_deleted_cart_says_the_cart_is_gone(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED)
+    result = result_for(cart, PaymentOutcome.DECLINED)
+    lifecycle.delete_cart(cart)
+
+    outcome = lifecycle.apply_payment_result(None, result)
+
+    assert (outcome.cart, outcome.changed, str(outcome.message)) == (None, False, "The cart no longer exists.")

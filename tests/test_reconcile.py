@@ -15,7 +15,7 @@ from wagtail.models import ModelLogEntry
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.lifecycle import PaymentOutcome
 from wagtail_lockedcarts.models import CartStatus, LockReason, Order, PaymentAttempt, PaymentAttemptStatus
-from wagtail_lockedcarts.paypal.client import PayPalClient
+from wagtail_lockedcarts.paypal.client import PayPalClient, PayPalError
 from wagtail_lockedcarts.paypal.reconcile import (
     UNAPPROVED_ORDER_LIFETIME,
     ReconcileReport,
@@ -470,4 +470,44 @@ def test_an_order_paypal_does_not_know_yet_changes_nothing_and_says_what_paypal_
     assert report.summary == (
         f"PayPal refused to report on order {cart.paypal_order_id} (INVALID_RESOURCE_ID); nothing was changed."
     )
+    assert cart.status == CartStatus.AWAITING_PAYMENT
+
+
+class RefusingCapture:
+    """PayPal's side of one order (a fake client: the sandbox refuses duplicates only at creation)."""
+
+    def __init__(self, order_id, issue):
+        self.order = {"id": order_id, "status": "APPROVED"}
+        self.issue, self.calls = issue, []
+
+    def get_order(self, order_id):
+        self.calls.append("get")
+        return self.order
+
+    def capture_order(self, order_id, request_id):
+        self.calls.append("capture")
+        raise PayPalError(422, self.issue)
+
+
+@pytest.mark.parametrize("issue", ["DUPLICATE_INVOICE_ID", "ORDER_NOT_APPROVED", "ORDER_ALREADY_CAPTURED"])
+def test_a_capture_refused_for_the_orders_own_state_is_read_back_not_reported_as_a_refusal(make_cart, issue):
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    client = RefusingCapture(cart.paypal_order_id, issue)
+
+    report = reconcile_paypal_order(cart.paypal_order_id, client=client)
+
+    assert client.calls == ["get", "capture", "get"]
+    assert (report.reachable, report.error, report.order_status) == (True, "", "APPROVED")
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.AWAITING_PAYMENT
+
+
+def test_any_other_capture_refusal_is_reported_and_changes_nothing(make_cart):
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    client = RefusingCapture(cart.paypal_order_id, "PERMISSION_DENIED")
+
+    report = reconcile_paypal_order(cart.paypal_order_id, client=client)
+
+    assert client.calls == ["get", "capture"] and report.error == "PERMISSION_DENIED"
+    cart.refresh_from_db()
     assert cart.status == CartStatus.AWAITING_PAYMENT

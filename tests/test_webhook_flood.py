@@ -1,11 +1,12 @@
 """A flood of forged webhooks is cheap to refuse and does not crowd out genuine ones.
 
-A real multi-worker gunicorn on 127.0.0.1 serves the shop and the offline sandbox on the test's
-PostgreSQL database. 500 forged deliveries arrive at concurrency 20 — the reported attack (five
+A real multi-worker gunicorn on 127.0.0.1 serves the shop, and a second one serves "PayPal" (the
+offline sandbox), both on the test's PostgreSQL database: PayPal is another service, as in
+production, so a worker downloading PayPal's certificate never waits for a worker of its own shop. 500 forged deliveries arrive at concurrency 20 — the reported attack (five
 ``PAYPAL-*`` headers set to ``x``), a genuine delivery dated 2019, a disallowed algorithm, a
 foreign certificate host, a replayed transmission and a wrong signature with PayPal's genuine
 certificate URL — while five genuine deliveries arrive in their midst. The gunicorn access log
-shows every call the shop made to "PayPal": none may be caused by a forgery.
+of the PayPal server shows every call the shop made to it: none may be caused by a forgery.
 """
 
 import os
@@ -40,21 +41,9 @@ def free_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn(postgres, tmp_path, settings):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    key_file = tmp_path / "sandbox-signing.pem"
-    access_log = tmp_path / "access.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings_flood",
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'example_site'}",
-        "LOCKEDCARTS_FLOOD_BASE": base,
-        "LOCKEDCARTS_FLOOD_DB": connection.settings_dict["NAME"],
-        "LOCKEDCARTS_SANDBOX_KEY_FILE": str(key_file),
-    }
-    with open(tmp_path / "gunicorn.log", "w") as log:
+def start_gunicorn(name, port, workers, env, tmp_path):
+    access_log = tmp_path / f"{name}-access.log"
+    with open(tmp_path / f"{name}.log", "w") as log:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -64,7 +53,7 @@ def gunicorn(postgres, tmp_path, settings):
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                str(WORKERS),
+                str(workers),
                 "--worker-class",
                 "gthread",
                 "--threads",
@@ -80,24 +69,52 @@ def gunicorn(postgres, tmp_path, settings):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    for _ in range(150):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+            break
+        except requests.RequestException:
+            assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
+            time.sleep(0.2)
+    return process, access_log
+
+
+def stop(process):
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        for _ in range(150):
-            try:
-                requests.get(f"{base}/", timeout=5)
-                break
-            except requests.RequestException:
-                assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.2)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture
+def gunicorn(postgres, tmp_path, settings):
+    """(shop URL, its access log, PayPal URL, PayPal's access log): two servers, one database."""
+    shop_port, paypal_port = free_port(), free_port()
+    base, paypal_base = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{paypal_port}"
+    key_file = tmp_path / "sandbox-signing.pem"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings_flood",
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'example_site'}",
+        "LOCKEDCARTS_FLOOD_BASE": base,
+        "LOCKEDCARTS_FLOOD_PAYPAL": paypal_base,
+        "LOCKEDCARTS_FLOOD_DB": connection.settings_dict["NAME"],
+        "LOCKEDCARTS_SANDBOX_KEY_FILE": str(key_file),
+    }
+    processes = []
+    try:
+        paypal, paypal_log = start_gunicorn("paypal", paypal_port, 2, env, tmp_path)
+        processes.append(paypal)
+        shop, shop_log = start_gunicorn("shop", shop_port, WORKERS, env, tmp_path)
+        processes.append(shop)
         # The test process signs deliveries with the same key as the sandbox in the workers.
         settings.PAYPAL_SANDBOX = {**settings.PAYPAL_SANDBOX, "SIGNING_KEY_FILE": str(key_file)}
-        yield base, access_log
+        yield base, shop_log, paypal_base, paypal_log
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        for process in processes:
+            stop(process)
 
 
 def forged_deliveries(genuine_body, genuine_headers, replayed_headers):
@@ -128,9 +145,9 @@ def test_500_forged_deliveries_at_concurrency_20_cost_no_call_to_paypal_and_genu
     from wagtail_lockedcarts.contrib.paypal_sandbox.webhooks import signed_request
     from wagtail_lockedcarts.models import Cart, CartStatus
 
-    base, access_log = gunicorn
+    base, access_log, paypal_base, paypal_log = gunicorn
     webhook_url = base + reverse("wagtail_lockedcarts:paypal_webhook")
-    helper = SandboxHelper(base, settings=None)
+    helper = SandboxHelper(paypal_base, settings=None)
     shoppers = []
     for _ in range(GENUINE + 1):
         shopper = Shopper(base)
@@ -149,6 +166,7 @@ def test_500_forged_deliveries_at_concurrency_20_cost_no_call_to_paypal_and_genu
     attacker_headers["PAYPAL-TRANSMISSION-SIG"] = first_headers["PAYPAL-TRANSMISSION-SIG"]
     forgeries = list(forged_deliveries(first_body, attacker_headers, first_headers))
     before_flood = len(access_log.read_text().splitlines())
+    paypal_before_flood = len(paypal_log.read_text().splitlines())
 
     local = threading.local()
 
@@ -196,7 +214,8 @@ def test_500_forged_deliveries_at_concurrency_20_cost_no_call_to_paypal_and_genu
 
     # Every call to "PayPal" during the flood served a genuine delivery.
     genuine_orders = {webhook.order_id for webhook in webhooks}
-    sandbox_calls = [path for _method, path, _status, _ms in log_lines if "/paypal-sandbox/" in path]
+    paypal_lines = [line.split() for line in paypal_log.read_text().splitlines()[paypal_before_flood:]]
+    sandbox_calls = [path for _method, path, _status, _ms in paypal_lines if "/paypal-sandbox/" in path]
     print(f"calls to PayPal during the flood: {len(sandbox_calls)}, all for the {GENUINE} genuine deliveries")
     for path in sandbox_calls:
         order = re.search(r"/v2/checkout/orders/([^/]+)", path)

@@ -103,8 +103,8 @@ for _ in $(seq 1 100); do
   kill -0 "$WEB_PID" 2>/dev/null || { echo "The web server did not start (port $PORT in use?)"; exit 1; }
   sleep 0.2
 done
-echo "== Demo shop running (web server pid $WEB_PID, qcluster pid $Q_PID). Ctrl-C stops both."
 banner
+echo "== Demo shop running (web server pid $WEB_PID, qcluster pid $Q_PID). Ctrl-C stops both."
 
 # If either process dies, stop the other and report it.
 set +e

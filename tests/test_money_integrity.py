@@ -12,6 +12,7 @@ import pytest
 from django.db import OperationalError
 from django.urls import reverse
 
+from tests.faults import fail_first_call
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.models import (
     Cart,
@@ -241,16 +242,7 @@ def test_a_webhook_whose_processing_failed_is_applied_on_paypals_retry(
     paypal_sandbox.pay(shopper, "Pay and close the window (never return)")
     webhook = paypal_sandbox.webhooks(event_type="CHECKOUT.ORDER.APPROVED")[0]
     body, headers = paypal_sandbox.signed(webhook)
-    real = lifecycle.apply_payment_result
-    calls = []
-
-    def database_error_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("could not serialize access")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(lifecycle, "apply_payment_result", database_error_once)
+    fail_first_call(monkeypatch, lifecycle, "apply_payment_result", OperationalError("could not serialize access"))
 
     first = paypal_sandbox.post_webhook(body, headers)
     assert first.status_code == 500

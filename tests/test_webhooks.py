@@ -8,6 +8,7 @@ import pytest
 from django.core.signals import request_started
 from django.urls import reverse
 
+from tests.faults import fail_first_call
 from wagtail_lockedcarts import conf
 from wagtail_lockedcarts.models import Cart, CartStatus, Order, WebhookEvent
 from wagtail_lockedcarts.paypal.client import PayPalClient
@@ -361,16 +362,7 @@ def test_a_delivery_whose_processing_failed_is_answered_500_and_its_retry_is_app
 
     shopper, webhook = approved
     body, headers = paypal_sandbox.signed(webhook)
-    real = lifecycle.apply_payment_result
-    calls = []
-
-    def database_error_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("database is locked")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(lifecycle, "apply_payment_result", database_error_once)
+    fail_first_call(monkeypatch, lifecycle, "apply_payment_result", OperationalError("database is locked"))
 
     assert paypal_sandbox.post_webhook(body, headers).status_code == 500
     assert not WebhookEvent.objects.exists() and shopper.cart().status == CartStatus.AWAITING_PAYMENT
@@ -383,16 +375,7 @@ def test_a_delivery_that_fails_while_being_recorded_can_be_retried(paypal_sandbo
     same transmission is still accepted."""
     shopper, webhook = approved
     body, headers = paypal_sandbox.signed(webhook)
-    real = WebhookEvent.objects.get_or_create
-    calls = []
-
-    def failing_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("disk full")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(WebhookEvent.objects, "get_or_create", failing_once)
+    fail_first_call(monkeypatch, WebhookEvent.objects, "get_or_create", RuntimeError("disk full"))
 
     assert paypal_sandbox.post_webhook(body, headers).status_code == 500
     assert paypal_sandbox.post_webhook(body, headers).status_code == 200

@@ -46,6 +46,9 @@ EQUIVALENT = {
     "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_18": (
         "the dry run's site_settings → None when building: the builder loads the same settings itself"
     ),
+    "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_96": (
+        "the sent e-mail's site_settings → not passed when building: the builder loads the same settings itself"
+    ),
     "wagtail_lockedcarts.models.validators.x_clean_payer_email__mutmut_4": (
         'a non-string payer e-mail becomes "XXXX" instead of "": not an address either, so "" is returned'
     ),

@@ -413,6 +413,28 @@ def test_cancelling_while_paypal_cannot_answer_changes_nothing_and_says_we_are_w
     assert cart.status == CartStatus.AWAITING_PAYMENT and cart.paypal_order_id
 
 
+def test_the_result_page_gives_site_templates_what_paypal_answered(paypal_sandbox, shop, cart_settings):
+    """Storefront templates are the site's to override: they get PayPal's answer as ``report``."""
+    from django.test.signals import template_rendered
+
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+    paypal_sandbox.make_unreachable()
+    contexts = []
+
+    def rendered(sender, template, context, **kwargs):
+        contexts.append(context)
+
+    template_rendered.connect(rendered)
+    try:
+        shopper.get(reverse("wagtail_lockedcarts:paypal_cancel") + f"?token={cart.paypal_order_id}")
+    finally:
+        template_rendered.disconnect(rendered)
+
+    reports = [context["report"] for context in contexts if "report" in context]
+    assert reports and reports[0].reachable is False and reports[0].paypal_order_id == cart.paypal_order_id
+
+
 def test_the_paypal_order_names_the_cart_its_amount_and_the_shops_own_return_urls(paypal_sandbox, shop, cart_settings):
     shopper = paypal_sandbox.shopper_at_paypal(shop, [(0, 2)])
     cart = shopper.cart()

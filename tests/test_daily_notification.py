@@ -435,6 +435,17 @@ def test_unreachable_smtp_server_releases_the_claim(notify_settings, make_cart, 
     assert not DailyNotificationRun.objects.exists()
 
 
+def test_a_failed_delivery_names_the_day_it_was_for(notify_settings, make_cart, settings):
+    make_cart(status=CartStatus.LOCKED)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    day = datetime(2026, 11, 20, tzinfo=BERLIN).date()
+
+    result = send_daily_notification(notify_settings.site, date=day, force=True)
+
+    assert (result.status, result.site, result.date) == (DeliveryStatus.FAILED, notify_settings.site, day)
+
+
 def test_a_failing_site_does_not_stop_the_others(notify_settings, other_site, make_cart):
     """One site's bad recipient row must not cost every other site its e-mail."""
     from wagtail_lockedcarts.models import Cart, LockedCartSettings
@@ -556,6 +567,7 @@ def test_a_dry_run_renders_the_email_and_neither_claims_nor_sends(notify_setting
         "2026-11-25",
     )
     assert result.notification.date.isoformat() == "2026-11-25"
+    assert result.notification.generated_at == early  # the given moment, not the clock's
     assert result.recipients == ["shop-admin@example.com", "ops@example.com"]
     assert "1 locked cart" in result.notification.subject and "<html" in result.notification.html
     assert mail.outbox == [] and not DailyNotificationRun.objects.exists()

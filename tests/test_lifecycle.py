@@ -1085,3 +1085,24 @@ def test_an_answer_for_a_deleted_cart_says_the_cart_is_gone(make_cart):
     outcome = lifecycle.apply_payment_result(None, result)
 
     assert (outcome.cart, outcome.changed, str(outcome.message)) == (None, False, "The cart no longer exists.")
+
+
+def test_money_taken_back_reverses_only_the_order_it_paid_for(awaiting, make_cart):
+    completed = result_for(awaiting, PaymentOutcome.COMPLETED, capture_id="CAP-1", capture_status="COMPLETED")
+    lifecycle.apply_payment_result(awaiting, completed)
+    paid = awaiting
+    other = make_cart(status=CartStatus.ORDERED)
+    Order.objects.filter(cart=other).update(payment=None)  # newer, from before payment records (0.1)
+
+    lifecycle.apply_payment_result(paid, result_for(paid, PaymentOutcome.REVERSED, capture_status="REFUNDED"))
+
+    statuses = dict(Order.objects.values_list("cart_id", "status"))
+    assert statuses == {paid.pk: OrderStatus.PAYMENT_REVERSED, other.pk: OrderStatus.SUBMITTED}
+
+
+def test_an_answer_that_changes_nothing_still_names_the_carts_order(make_cart):
+    cart = make_cart(status=CartStatus.ORDERED)
+
+    outcome = lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.UNKNOWN))
+
+    assert (outcome.changed, outcome.order) == (False, Order.objects.get(cart=cart))

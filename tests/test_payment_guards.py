@@ -148,6 +148,7 @@ def test_a_checkout_is_stale_exactly_when_its_timeout_has_passed(make_cart, cart
         ("visa", "4242", ("VISA", "4242")),
         (" Mastercard ", " 4444 ", ("MASTERCARD", "4444")),
         (None, None, ("", "")),
+        (None, "4242", ("", "4242")),
         ("", "", ("", "")),
         ("VISA", "4111111111111111", ("", "")),
         ("4111111111111111", "4242", ("", "")),

@@ -283,6 +283,24 @@ def test_a_body_that_is_not_an_event_with_an_id_is_refused_and_not_recorded(db, 
     assert not WebhookEvent.objects.exists()
 
 
+def test_an_event_without_a_type_is_recorded_with_an_empty_type(db, cart_settings):
+    assert process({"id": "WH-NO-TYPE"}).status_code == 200
+
+    assert WebhookEvent.objects.get().event_type == ""
+
+
+def test_an_event_about_an_order_paypal_answers_with_an_error_is_left_for_paypals_retry(paypal_sandbox, make_cart):
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)  # its PayPal order id is unknown to the sandbox
+
+    response = process(
+        {"id": "WH-ERR", "event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": cart.paypal_order_id}}
+    )
+
+    assert response.status_code == 503 and not WebhookEvent.objects.exists()
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.AWAITING_PAYMENT
+
+
 def test_an_event_is_recorded_with_its_type_order_and_time_once_processed(db, cart_settings):
     response = process({"id": "WH-1", "event_type": "CHECKOUT.ORDER.APPROVED", "resource": {"id": "ORDER-NOBODY"}})
 

@@ -34,6 +34,7 @@ from wagtail_lockedcarts.admin.spreadsheets import SafeCsvExportMixin
 from wagtail_lockedcarts.admin.views.actions import AdminActionView
 from wagtail_lockedcarts.exceptions import InvalidTransition
 from wagtail_lockedcarts.models import Cart
+from wagtail_lockedcarts.money import format_money
 
 
 class CartIndexView(SafeCsvExportMixin, IndexView):
@@ -353,10 +354,10 @@ class DeletedCartSnapshotView(PermissionCheckedMixin, WagtailAdminTemplateMixin,
 
     def get_context_data(self, **kwargs):
         data = self.entry.data or {}
-        lines = [
-            {**line, "line_total": Decimal(line.get("unit_price") or 0) * int(line.get("quantity") or 0)}
-            for line in data.get("lines", [])
-        ]
+        lines = []
+        for line in data.get("lines", []):
+            unit_price, quantity = Decimal(line.get("unit_price") or 0), int(line.get("quantity") or 0)
+            lines.append({**line, "unit_price": unit_price, "line_total": unit_price * quantity})
         return super().get_context_data(
             entry=self.entry,
             snapshot=data,
@@ -369,7 +370,10 @@ class DeletedCartSnapshotView(PermissionCheckedMixin, WagtailAdminTemplateMixin,
                 (_("Lock reason"), data.get("lock_reason") or "—"),
                 (_("Customer"), data.get("customer") or "—"),
                 (_("Customer e-mail"), data.get("email") or "—"),
-                (_("Total amount"), f"{data.get('total', '—')} {data.get('currency', '')}".strip()),
+                (
+                    _("Total amount"),
+                    format_money(Decimal(data["total"]), data.get("currency")) if data.get("total") else "—",
+                ),
                 (_("Card"), data.get("card") or "—"),
                 (_("PayPal order id"), data.get("paypal_order_id") or "—"),
                 (_("PayPal capture id"), data.get("paypal_capture_id") or "—"),

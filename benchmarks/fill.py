@@ -10,7 +10,7 @@ Two kinds of rows:
   ordered/open; at 10k the fixed backlog is a larger share, which only makes the small run
   slightly pessimistic.
 * **The history** (``add_history``), grown from one size to the next: 75 % ordered (each with
-  an exported order), 25 % open; half of the carts belong to users (one user per ten carts),
+  an exported order and its payment record), 25 % open; half of the carts belong to users (one user per ten carts),
   half to guest sessions; 40 % have one to three lines. ``created_at`` spreads over two years.
 
 Nothing here goes through the ORM row by row: a million carts take seconds, not hours.
@@ -19,7 +19,7 @@ Nothing here goes through the ORM row by row: a million carts take seconds, not 
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from wagtail_lockedcarts.models import Cart, CartLine, Order
+from wagtail_lockedcarts.models import Cart, CartLine, Order, PaymentAttempt
 
 LOCKED = 2000
 AWAITING = 200
@@ -29,10 +29,14 @@ SWEEP = 500
 LOCKED_NO_RETURN = sum(1 for i in range(1, LOCKED + 1) if i % 20 and i % 3)
 ON_HOLD = 200
 NOT_CONFIRMED = 100
+#: Completed payments whose cart was deleted before an order was made: the dashboard's
+#: "unmatched payments" count and the daily notification list them.
+UNMATCHED = 20
 
 CART = Cart._meta.db_table
 LINE = CartLine._meta.db_table
 ORDER = Order._meta.db_table
+PAYMENT = PaymentAttempt._meta.db_table
 USER = get_user_model()._meta.db_table
 
 CART_COLUMNS = (
@@ -45,7 +49,13 @@ ORDER_COLUMNS = (
     "cart_id, cart_reference, site_id, user_id, status, total, currency, customer_name, email, "
     "paypal_order_id, paypal_capture_id, card_brand, card_last4, created_at, submitted_at, "
     "exported_at, export_attempts, last_export_error, amount_override_reason, exported_before_problem, "
-    "payment_problem"
+    "payment_problem, payment_id"
+)
+PAYMENT_COLUMNS = (
+    "cart_id, cart_reference, site_id, provider, paypal_order_id, request_id, capture_request_id, amount, "
+    "currency, paid_lines, customer_name, customer_email, captured_amount, captured_currency, capture_id, "
+    "capture_status, card_brand, card_last4, has_order, resolution, resolution_note, status, status_reason, "
+    "approve_url, created_at, updated_at"
 )
 
 
@@ -100,6 +110,34 @@ def _lines_for(min_cart_id, product_pks, share_sql):
     )
 
 
+def _payments_for(min_cart_id, where_sql, has_order):
+    """The payment record of each cart above ``min_cart_id`` selected by ``where_sql`` (as lifecycle
+    keeps one per trip to PayPal), so what reads payments is measured against a shop's history."""
+    return _execute(
+        f"""INSERT INTO {PAYMENT} ({PAYMENT_COLUMNS})
+            SELECT c.id, c.id, c.site_id, 'paypal', c.paypal_order_id, gen_random_uuid(), gen_random_uuid(),
+                   c.amount, c.currency, '[]', c.customer_name, c.customer_email, c.amount, c.currency,
+                   coalesce(nullif(c.paypal_capture_id, ''), {_paypal_id("c.id", "P")}), c.paypal_capture_status,
+                   c.card_brand, c.card_last4, {"true" if has_order else "false"}, '', '',
+                   CASE WHEN c.paypal_capture_status = 'PENDING' THEN 'pending' ELSE 'completed' END, '', '',
+                   c.checkout_started_at, c.checkout_started_at
+            FROM {CART} c WHERE c.id > %s AND ({where_sql}) ORDER BY c.id""",
+        [min_cart_id],
+    )
+
+
+def _orders_with_payments(min_cart_id, select_sql):
+    """Orders for the ordered carts above ``min_cart_id``, each linked to its cart's payment record."""
+    _payments_for(min_cart_id, "c.status = 'ordered'", has_order=True)
+    _execute(
+        f"""INSERT INTO {ORDER} ({ORDER_COLUMNS})
+            SELECT {select_sql}, p.id
+            FROM {CART} c JOIN {PAYMENT} p ON p.paypal_order_id = c.paypal_order_id
+            WHERE c.id > %s AND c.status = 'ordered' ORDER BY c.id""",
+        [min_cart_id],
+    )
+
+
 def add_backlog(site_id, product_pks, user_range):
     """The fixed set of carts and orders that need an admin (see the module docstring)."""
     low, high = user_range
@@ -150,14 +188,27 @@ def add_backlog(site_id, product_pks, user_range):
                 FROM generate_series(1, %s) AS i""",
             [site_id, count],
         )
-        _execute(
-            f"""INSERT INTO {ORDER} ({ORDER_COLUMNS})
-                SELECT c.id, c.id, c.site_id, c.user_id, '{status}', c.amount, c.currency,
-                       c.customer_name, c.customer_email, c.paypal_order_id, c.paypal_capture_id,
-                       '', '', c.checkout_started_at, {sub}, NULL, {1 if status == "submitted" else 0}, '', '', false, ''
-                FROM {CART} c WHERE c.id > %s ORDER BY c.id""",
-            [first],
+        _orders_with_payments(
+            first,
+            f"""c.id, c.id, c.site_id, c.user_id, '{status}', c.amount, c.currency,
+                c.customer_name, c.customer_email, c.paypal_order_id, c.paypal_capture_id,
+                '', '', c.checkout_started_at, {sub}, NULL, {1 if status == "submitted" else 0}, '', '', false, ''""",
         )
+    # A locked cart's pending capture is money held for its current checkout: not unmatched.
+    _payments_for(start, "c.status = 'locked' AND c.paypal_capture_status = 'PENDING'", has_order=False)
+    first = _max_id(CART)
+    _execute(
+        f"""INSERT INTO {CART} ({CART_COLUMNS})
+            SELECT {common}, 'ordered', '', NULL, 'EUR', (10 + i % 90)::numeric(12,2),
+                   now() - interval '1 day', {_paypal_id("i", "U")}, {_paypal_id("i", "UC")}, 'COMPLETED',
+                   'COMPLETED', '', NULL, '', '', '', 'Unmatched Customer ' || i, 'unmatched' || i || '@example.com',
+                   now() - interval '1 day', now(), 3, (10 + i % 90)::numeric(12,2)
+            FROM generate_series(1, %s) AS i""",
+        [site_id, UNMATCHED],
+    )
+    _payments_for(first, "true", has_order=False)
+    _execute(f"UPDATE {PAYMENT} SET cart_id = NULL WHERE cart_id > %s", [first])
+    _execute(f"DELETE FROM {CART} WHERE id > %s", [first])
 
 
 def add_history(site_id, product_pks, first_index, count):
@@ -186,14 +237,12 @@ def add_history(site_id, product_pks, first_index, count):
             FROM generate_series(%s, %s) AS i""",
         [site_id, first_index, first_index + count - 1],
     )
-    _execute(
-        f"""INSERT INTO {ORDER} ({ORDER_COLUMNS})
-            SELECT c.id, c.id, c.site_id, c.user_id, 'exported', c.amount, c.currency,
-                   c.customer_name, c.customer_email, c.paypal_order_id, c.paypal_capture_id,
-                   c.card_brand, c.card_last4, c.checkout_started_at, c.checkout_started_at,
-                   c.checkout_started_at + interval '10 minutes', 1, '', '', false, ''
-            FROM {CART} c WHERE c.id > %s AND c.status = 'ordered' ORDER BY c.id""",
-        [start],
+    _orders_with_payments(
+        start,
+        """c.id, c.id, c.site_id, c.user_id, 'exported', c.amount, c.currency,
+           c.customer_name, c.customer_email, c.paypal_order_id, c.paypal_capture_id,
+           c.card_brand, c.card_last4, c.checkout_started_at, c.checkout_started_at,
+           c.checkout_started_at + interval '10 minutes', 1, '', '', false, ''""",
     )
     _lines_for(start, product_pks, "c.id % 10 < 4")
     _open_totals(start)

@@ -1,9 +1,13 @@
 """The cart and order state machine: every transition and every refusal."""
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
@@ -578,6 +582,33 @@ def test_an_unmatched_payment_for_another_amount_becomes_an_order_with_the_note_
     assert order.status == OrderStatus.SUBMITTED and order.total == payment.amount
     assert order.amount_override_reason == "Customer paid the rest by bank transfer"
     assert not PaymentAttempt.objects.unmatched().exists()
+
+
+def test_an_order_made_from_a_payment_marks_the_payment_as_having_an_order(awaiting, make_cart, superuser):
+    paid = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED, capture_id="C-1"))
+    resolved = lifecycle.resolve_payment(unmatched_payment(make_cart), superuser, "ordered", "Paid the rest by bank")
+
+    for order in (paid.order, resolved.order):
+        assert PaymentAttempt.objects.get(pk=order.payment_id).has_order is True
+    assert list(PaymentAttempt.objects.filter(has_order=False).values_list("order", flat=True)) == []
+
+
+def test_the_migration_marks_every_existing_payment_that_has_an_order_in_batches(awaiting, make_cart, monkeypatch):
+    migration = importlib.import_module("wagtail_lockedcarts.migrations.0008_payment_has_order")
+    orders = [lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED)).order]
+    for _ in range(2):
+        cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+        orders.append(lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.COMPLETED)).order)
+    without_order = unmatched_payment(make_cart)
+    PaymentAttempt.objects.update(has_order=False)  # as if the column had just been added
+    monkeypatch.setattr(migration, "BATCH", 2)
+
+    migration.mark_payments_with_an_order(apps, SimpleNamespace(connection=connection))
+
+    assert set(PaymentAttempt.objects.filter(has_order=True).values_list("pk", flat=True)) == {
+        order.payment_id for order in orders
+    }
+    assert list(PaymentAttempt.objects.unmatched()) == [without_order]
 
 
 def test_a_pending_answer_under_the_hold_policy_makes_one_order_on_hold_and_a_repeat_changes_nothing(

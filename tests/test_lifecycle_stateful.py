@@ -321,6 +321,13 @@ class CartLifecycleMachine(RuleBasedStateMachine):
             assert attempt.pk in unmatched or waiting_for_admin, attempt.paypal_order_id
 
     @invariant()
+    def a_payment_is_marked_as_having_an_order_exactly_when_one_is_made_from_it(self):
+        """``has_order`` narrows ``unmatched()``: a payment left unmarked would still be found, but
+        one marked without an order would vanish from the admins' view."""
+        marked = set(PaymentAttempt.objects.filter(has_order=True).values_list("pk", flat=True))
+        assert marked == set(Order.objects.filter(payment__isnull=False).values_list("payment_id", flat=True))
+
+    @invariant()
     def no_order_differs_from_its_capture_without_an_override(self):
         for order in Order.objects.select_related("payment").filter(payment__captured_amount__isnull=False):
             if order.payment.capture_status not in ("COMPLETED", "PENDING"):

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from wagtail_lockedcarts.models import Cart, CartLine, CartStatus, LockReason, Order, OrderStatus
+from wagtail_lockedcarts.models import Cart, CartLine, CartStatus, LockReason, Order, OrderStatus, PaymentAttempt
 
 pytestmark = pytest.mark.django_db
 
@@ -242,6 +242,27 @@ def test_search_finds_carts_by_any_part_of_the_customers_name_or_email(admin_cli
     assert found(admin_client, CARTS, term) == sorted(named_carts[key].pk for key in who)
 
 
+@pytest.mark.parametrize(
+    "term, who",
+    [
+        ("BOB.K@shop.example", ["keller"]),  # on the user record only, any case
+        ("anna@guest.example", ["guest"]),  # on the cart
+        ("payer@pay.example", ["dubois"]),  # the payer's
+        ("k@shop.example", []),  # a whole address is not a part of a longer one
+        ("na@guest.example", []),
+    ],
+)
+def test_a_whole_email_address_finds_the_carts_with_exactly_that_address(admin_client, named_carts, term, who):
+    Cart.objects.filter(pk=named_carts["dubois"].pk).update(payer_email="Payer@Pay.example")
+    assert found(admin_client, CARTS, term) == sorted(named_carts[key].pk for key in who)
+
+
+def test_a_whole_email_address_finds_the_orders_with_exactly_that_address(admin_client, make_order):
+    order = make_order(OrderStatus.SUBMITTED, customer_email="Olga@Orders.example")
+    make_order(OrderStatus.SUBMITTED, customer_email="volga@orders.example")
+    assert found(admin_client, ORDERS, "olga@orders.EXAMPLE") == [order.pk]
+
+
 def test_search_by_cart_number(admin_client, named_carts):
     cart = named_carts["dubois"]
     assert cart.pk in found(admin_client, CARTS, str(cart.pk))
@@ -332,6 +353,15 @@ def test_postgres_name_and_email_search_uses_trigram_indexes(postgres, named_car
     assert "Seq Scan on wagtail_lockedcarts_cart" not in text and "Seq Scan on auth_user" not in text, text
 
 
+def test_postgres_a_whole_email_address_is_looked_up_on_b_tree_indexes(postgres, named_carts, make_order):
+    carts = plan(Cart.objects.search("bob.k@shop.example").order_by("-pk")[:25], off=LOOKUP)
+    for index in ("lockedcarts_email_customer", "lockedcarts_email_payer", "lockedcarts_email_user"):
+        assert index in carts, (index, carts)
+    orders = plan(Order.objects.search("olga@orders.example").order_by("-pk")[:25], off=LOOKUP)
+    assert "lockedcarts_email_order" in orders, orders
+    assert "trgm" not in carts + orders
+
+
 def test_postgres_order_search_uses_trigram_and_paypal_indexes(postgres, make_order):
     make_order(OrderStatus.SUBMITTED, customer_name="Olga Ordered")
     text = plan(Order.objects.search("olga").order_by("-pk")[:25], off=LOOKUP)
@@ -357,6 +387,13 @@ def test_postgres_dashboard_panel_walks_the_status_index(postgres, many_carts, r
         cursor.execute("RESET enable_seqscan")
         cursor.execute("RESET enable_sort")
     assert "lockedcarts_status_locked" in text and "Sort" not in text, text
+
+
+def test_postgres_unmatched_payments_are_found_on_the_partial_index_not_by_an_anti_join(postgres):
+    """The dashboard counts them on every admin home page: only money-held payments without an
+    order are read, however many payments the shop has taken."""
+    text = plan(PaymentAttempt.objects.unmatched(), off=LOOKUP)
+    assert "lockedcarts_attempt_no_order" in text, text
 
 
 def searched_page(client, url, params):

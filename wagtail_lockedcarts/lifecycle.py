@@ -999,6 +999,9 @@ def _create_order(payment, cart, status, user, override_reason=""):
     for line in lines:
         line.order = order
     OrderLine.objects.bulk_create(lines)
+    if payment is not None:
+        PaymentAttempt.objects.filter(pk=payment.pk).update(has_order=True)
+        payment.has_order = True
     log(
         instance=order,
         action=LOG_ORDER,

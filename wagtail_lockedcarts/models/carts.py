@@ -177,6 +177,10 @@ class CartQuerySet(models.QuerySet):
         * shaped like a PayPal id (letters and digits, at least one digit, no spaces or "@"):
           only a whole order/capture id, through their b-tree indexes — an admin pastes those
           whole, and a substring match on them would read every cart;
+        * a whole e-mail address: that address (in any case) on the cart, as the payer's, or on
+          the customer's user record, through b-tree indexes (migration 0009) — a pasted address
+          shares its common trigrams ("@example.com") with most carts, so the substring search
+          would read a posting list as long as the shop's history;
         * anything else: any part of the customer's name or e-mail on the cart, the payer's
           e-mail, or the first, last or full name or e-mail of the customer's user record.
 
@@ -192,7 +196,10 @@ class CartQuerySet(models.QuerySet):
             value = term.upper()
             return self.filter(exact | Q(paypal_order_id=value) | Q(paypal_capture_id=value))
         base = Cart._default_manager.order_by()
-        arms = [base.filter(**{f"{name}__icontains": term}).values("pk") for name in CART_SEARCH_FIELDS]
+        if EMAIL_SHAPE.fullmatch(term):
+            arms = [base.filter(**{f"{name}__iexact": term}).values("pk") for name in CART_EMAIL_FIELDS]
+        else:
+            arms = [base.filter(**{f"{name}__icontains": term}).values("pk") for name in CART_SEARCH_FIELDS]
         users = user_search_queryset(term)
         if users is not None:
             arms.append(base.filter(user__in=users).values("pk"))
@@ -235,9 +242,13 @@ def unanswered_condition(now=None, site=None, site_settings=None):
 
 #: Cart columns searched by substring (trigram-indexed on PostgreSQL).
 CART_SEARCH_FIELDS = ("customer_name", "customer_email", "payer_email")
+#: Cart columns a whole e-mail address is looked up in (b-tree indexed on PostgreSQL).
+CART_EMAIL_FIELDS = ("customer_email", "payer_email")
 #: Searched by whole value only (PayPal ids are upper-case letters and digits).
 EXACT_SEARCH_FIELDS = ("paypal_order_id", "paypal_capture_id")
 PAYPAL_ID_SHAPE = re.compile(r"(?=.*\d)[A-Za-z0-9-]{8,64}")
+#: A whole e-mail address: something, one "@", a domain with a dot; no spaces.
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def user_name_fields():
@@ -256,8 +267,9 @@ def user_full_name():
 
 
 def user_search_queryset(term):
-    """Ids of users whose first, last or full name or e-mail contains ``term``; a UNION of one
-    indexable arm per column (see :meth:`CartQuerySet.search`)."""
+    """Ids of users whose first, last or full name or e-mail contains ``term`` (or whose e-mail is
+    ``term``, a whole address); a UNION of one indexable arm per column (see
+    :meth:`CartQuerySet.search`)."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
@@ -265,6 +277,9 @@ def user_search_queryset(term):
     if not fields:
         return None
     base = User._default_manager.order_by()
+    if EMAIL_SHAPE.fullmatch(term):
+        email = User.get_email_field_name()
+        return base.filter(**{f"{email}__iexact": term}).values("pk") if email in fields else None
     arms = [base.filter(**{f"{name}__icontains": term}).values("pk") for name in fields]
     if {"first_name", "last_name"} <= set(fields) and " " in term:
         arms.append(

@@ -48,9 +48,10 @@ class OrderQuerySet(models.QuerySet):
         return self.filter(not_confirmed_condition(now, site))
 
     def search(self, term):
-        """Orders by number, whole PayPal id, or any part of the customer's name or e-mail —
-        the same rules as :meth:`CartQuerySet.search`, each arm served by its own index."""
-        from wagtail_lockedcarts.models.carts import PAYPAL_ID_SHAPE
+        """Orders by number, whole PayPal id, whole e-mail address, or any part of the customer's
+        name or e-mail: the same rules as :meth:`CartQuerySet.search`, each arm served by its
+        own index."""
+        from wagtail_lockedcarts.models.carts import EMAIL_SHAPE, PAYPAL_ID_SHAPE
 
         term = (term or "").strip()
         if not term:
@@ -60,6 +61,8 @@ class OrderQuerySet(models.QuerySet):
             value = term.upper()
             return self.filter(exact | models.Q(paypal_order_id=value) | models.Q(paypal_capture_id=value))
         base = Order._default_manager.order_by()
+        if EMAIL_SHAPE.fullmatch(term):
+            return self.filter(exact | models.Q(pk__in=base.filter(email__iexact=term).values("pk")))
         arms = [base.filter(**{f"{name}__icontains": term}).values("pk") for name in ORDER_SEARCH_FIELDS]
         return self.filter(exact | models.Q(pk__in=arms[0].union(*arms[1:])))
 

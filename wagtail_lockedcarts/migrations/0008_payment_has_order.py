@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     ("capture_status__in", ("COMPLETED", "PENDING")), ("has_order", False), ("resolution", "")
                 ),
-                fields=["site"],
+                fields=["id"],
                 name="lockedcarts_attempt_no_order",
             ),
         ),

@@ -115,7 +115,7 @@ class PaymentAttempt(models.Model):
         permissions = [("resolve_payment", _("Can resolve an unmatched payment"))]
         indexes = [
             models.Index(fields=["capture_status"], name="lockedcarts_attempt_capture"),
-            models.Index(fields=["site"], name="lockedcarts_attempt_no_order", condition=UNMATCHED_CANDIDATES),
+            models.Index(fields=["id"], name="lockedcarts_attempt_no_order", condition=UNMATCHED_CANDIDATES),
         ]
         constraints = [*card_constraints("lockedcarts_attempt")]
 

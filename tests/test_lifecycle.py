@@ -1137,3 +1137,62 @@ def test_an_answer_that_changes_nothing_still_names_the_carts_order(make_cart):
     outcome = lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.UNKNOWN))
 
     assert (outcome.changed, outcome.order) == (False, Order.objects.get(cart=cart))
+
+
+# --------------------------------------------------------------------------------------------
+# edges a fresh mutation sample (seed 20) found unchecked
+
+
+def test_a_failure_that_loses_the_compare_and_set_reports_no_change_and_writes_no_history(awaiting):
+    Cart.objects.filter(pk=awaiting.pk).update(status=CartStatus.OPEN)  # moved on behind this object
+    before = actions_for(awaiting.pk)
+
+    outcome = lifecycle._on_failed(awaiting, result_for(awaiting, PaymentOutcome.DECLINED), current=True, user=None)
+
+    assert outcome.changed is False
+    assert actions_for(awaiting.pk) == before
+
+
+def test_locking_a_cart_deleted_meanwhile_changes_nothing(make_cart):
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    Cart.objects.filter(pk=cart.pk).delete()
+
+    outcome = lifecycle.lock_cart(cart, LockReason.NO_RETURN)
+
+    assert (outcome.cart, outcome.changed) == (None, False)
+
+
+def test_the_history_tells_an_admins_export_retry_from_the_export_itself(make_cart, settings, superuser):
+    from tests import exporters
+
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "ORDER_EXPORTER": "tests.exporters.failing"}
+    order = lifecycle.confirm_order(make_cart(status=CartStatus.LOCKED)).order
+    with pytest.raises(ConnectionError):
+        lifecycle.export_order(order.pk)
+    lifecycle.retry_export(order, user=superuser)
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "ORDER_EXPORTER": "tests.exporters.recording"}
+    exporters.exported.clear()
+    assert lifecycle.export_order(order.pk) is True
+
+    entries = ModelLogEntry.objects.filter(action=lifecycle.LOG_EXPORT, object_id=str(order.pk)).order_by("pk")
+    assert [(entry.user, entry.data) for entry in entries] == [
+        (superuser, {"retry": True}),
+        (None, {"status": "exported"}),
+    ]
+
+
+def test_stale_checkouts_come_oldest_checkout_first_then_by_cart_number(stale_checkout):
+    newer = stale_checkout(minutes_ago=200)
+    oldest = stale_checkout(minutes_ago=300)
+    tie_low, tie_high = stale_checkout(minutes_ago=250), stale_checkout(minutes_ago=250)
+    started = timezone.now() - timedelta(minutes=250)
+    # the lower cart number written last: on PostgreSQL its row now comes after the other's
+    Cart.objects.filter(pk=tie_high.pk).update(checkout_started_at=started)
+    Cart.objects.filter(pk=tie_low.pk).update(checkout_started_at=started)
+
+    assert list(lifecycle.stale_checkouts().values_list("pk", flat=True)) == [
+        oldest.pk,
+        tie_low.pk,
+        tie_high.pk,
+        newer.pk,
+    ]

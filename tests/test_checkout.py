@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from wagtail_lockedcarts import lifecycle
 from wagtail_lockedcarts.models import CartStatus, LockReason, Order, OrderStatus, PaymentAttempt
+from wagtail_lockedcarts.paypal.client import PayPalClient
 from wagtail_lockedcarts.paypal.reconcile import reconcile_cart
 
 SHIPPED = (OrderStatus.SUBMITTED, OrderStatus.EXPORTED)
@@ -68,6 +69,24 @@ def test_pending_echeck_locks_the_cart_under_the_lock_policy(paypal_sandbox, sho
     assert (cart.paypal_capture_status, cart.paypal_status_reason) == ("PENDING", "ECHECK")
     assert not Order.objects.exists()
     assert page.status_code == 200 and "lockedcarts-checkout--pending" in page.text
+
+
+def test_returning_to_a_pending_payment_while_paypal_is_unreachable_says_we_are_waiting_for_paypal(
+    paypal_sandbox, shop, cart_settings
+):
+    """A locked, pending cart: "pending" is what PayPal said; when PayPal cannot be asked, we say we wait."""
+    use_policy(cart_settings, "lock")
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    back = paypal_sandbox.pay(shopper, "Pay – pending (eCheck)", follow=False).headers["Location"]
+    assert "PayPal reports your payment as pending" in shopper.get(back).text
+
+    paypal_sandbox.make_unreachable()
+    page = shopper.get(back)
+
+    assert page.status_code == 200 and "We are waiting for PayPal" in page.text
+    assert "PayPal reports your payment as pending" not in page.text
+    cart = shopper.cart()
+    assert (cart.status, cart.lock_reason) == (CartStatus.LOCKED, LockReason.PENDING_PAYMENT)
 
 
 def test_pending_echeck_makes_an_order_on_hold_under_the_hold_policy(paypal_sandbox, shop, cart_settings):
@@ -466,6 +485,34 @@ def test_paypal_refusing_the_order_itself_says_the_cart_cannot_be_paid_this_way(
     cart = shopper.cart()
     assert cart.status == CartStatus.OPEN
     assert PaymentAttempt.objects.get(cart=cart).status == "failed"
+
+
+def _without_id(order):
+    return {key: value for key, value in order.items() if key != "id"}
+
+
+def _with_script_link(order):
+    return {**order, "links": [{"rel": "payer-action", "href": "javascript:alert(document.cookie)"}]}
+
+
+@pytest.mark.parametrize("answer", [_without_id, _with_script_link], ids=["no-order-id", "javascript-link"])
+def test_a_created_order_without_an_id_or_a_web_approval_link_is_refused(
+    paypal_sandbox, shop, cart_settings, monkeypatch, answer
+):
+    """The shopper is never sent to a link that is not http(s), nor left waiting on an order we cannot name."""
+    create_order = PayPalClient.create_order
+    monkeypatch.setattr(PayPalClient, "create_order", lambda client, **kwargs: answer(create_order(client, **kwargs)))
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+
+    response = shopper.checkout()
+
+    assert response.status_code == 302 and response.headers["Location"] == reverse("wagtail_lockedcarts:cart")
+    cart = shopper.cart()
+    assert (cart.status, cart.paypal_order_id) == (CartStatus.OPEN, "")
+    attempt = PaymentAttempt.objects.get(cart=cart)
+    assert (attempt.status, attempt.status_reason, attempt.approve_url) == ("failed", "no approval link", "")
+    assert any("not available" in message for message in shopper.messages_on(reverse("wagtail_lockedcarts:cart")))
 
 
 def test_a_signed_in_shopper_sees_their_ordered_cart_and_no_other_account_does(

@@ -246,6 +246,21 @@ def test_nothing_to_report_sends_nothing_but_counts_as_done_for_the_day(notify_s
     assert [r.status for r in send_due_daily_notifications()] == [DeliveryStatus.ALREADY_CLAIMED]
 
 
+def test_a_day_with_nothing_to_report_is_recorded_as_handled_for_no_recipients(notify_settings):
+    before = timezone.now()
+
+    (result,) = send_due_daily_notifications()
+
+    run = DailyNotificationRun.objects.get()
+    assert (result.status, run.site, run.date, run.recipients) == (
+        DeliveryStatus.EMPTY,
+        notify_settings.site,
+        result.date,
+        0,
+    )
+    assert run.sent_at is not None and before <= run.sent_at <= timezone.now()
+
+
 def test_send_empty_daily_notification_setting_sends_the_all_clear(notify_settings, settings):
     settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "SEND_EMPTY_DAILY_NOTIFICATION": True}
 
@@ -444,6 +459,17 @@ def test_a_failed_delivery_names_the_day_it_was_for(notify_settings, make_cart, 
     result = send_daily_notification(notify_settings.site, date=day, force=True)
 
     assert (result.status, result.site, result.date) == (DeliveryStatus.FAILED, notify_settings.site, day)
+
+
+def test_a_failed_delivery_names_whom_it_was_for(notify_settings, make_cart, settings):
+    make_cart(status=CartStatus.LOCKED)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+
+    (result,) = send_due_daily_notifications()
+
+    assert result.status == DeliveryStatus.FAILED
+    assert result.recipients == ["shop-admin@example.com", "ops@example.com"]
 
 
 def test_a_failing_site_does_not_stop_the_others(notify_settings, other_site, make_cart):

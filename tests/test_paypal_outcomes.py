@@ -55,6 +55,17 @@ def test_a_cart_whose_amount_its_currency_cannot_express_is_refused_before_paypa
     assert any("cannot be paid with PayPal" in message for message in messages), messages
 
 
+def test_a_cart_its_currency_cannot_express_records_why_its_payment_failed(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    Cart.objects.filter(pk=shopper.cart().pk).update(currency="JPY")
+
+    shopper.checkout()
+
+    attempt = PaymentAttempt.objects.get(cart=shopper.cart())
+    assert (attempt.status, attempt.status_reason) == ("failed", "DECIMALS_NOT_SUPPORTED")
+
+
 def test_refunds_follow_paypals_bookkeeping(paypal_sandbox, shop, cart_settings):
     shopper = paypal_sandbox.shopper_at_paypal(shop, lines=((1, 2),))  # 50.00 EUR
     paypal_sandbox.pay(shopper, "Pay")

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from django.core.signals import request_started
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.faults import fail_first_call
 from wagtail_lockedcarts import conf
@@ -219,6 +220,22 @@ def test_a_redelivered_event_is_not_processed_again(paypal_sandbox, approved):
     assert statuses == [200] * 3
     assert order_api_calls(seen) == []
     assert WebhookEvent.objects.filter(event_id=webhook.event_id).count() == 1
+
+
+def test_an_event_id_another_provider_already_processed_does_not_hide_a_paypal_event(paypal_sandbox, approved):
+    """Event ids are unique per provider only: PayPal's event is new even if another provider used its id."""
+    shopper, webhook = approved
+    WebhookEvent.objects.create(provider="other", event_id=webhook.event_id, processed_at=timezone.now())
+
+    response = paypal_sandbox.post_webhook(*paypal_sandbox.signed(webhook))
+
+    assert (response.status_code, response.text) == (200, "")
+    assert shopper.cart().status == CartStatus.ORDERED and Order.objects.count() == 1
+    recorded = WebhookEvent.objects.filter(event_id=webhook.event_id).order_by("provider")
+    assert [(event.provider, event.processed_at is not None) for event in recorded] == [
+        ("other", True),
+        ("paypal", True),
+    ]
 
 
 # ------------------------------------------------------------------------------------------

@@ -438,38 +438,33 @@ def test_smtp_refusal_releases_the_claim_and_a_later_run_sends_once(notify_setti
     assert run.sent_at is not None and run.recipients == 2
 
 
-def test_unreachable_smtp_server_releases_the_claim(notify_settings, make_cart, settings):
-    make_cart(status=CartStatus.LOCKED)
+@pytest.fixture
+def refusing_smtp_server(settings):
+    """Django's SMTP backend pointed at a loopback port nothing listens on."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+
+
+def test_unreachable_smtp_server_releases_the_claim_and_names_whom_it_was_for(
+    notify_settings, make_cart, refusing_smtp_server
+):
+    make_cart(status=CartStatus.LOCKED)
 
     (result,) = send_due_daily_notifications()
 
     assert result.status == DeliveryStatus.FAILED
     assert "ConnectionRefusedError" in result.error
+    assert result.recipients == ["shop-admin@example.com", "ops@example.com"]
     assert not DailyNotificationRun.objects.exists()
 
 
-def test_a_failed_delivery_names_the_day_it_was_for(notify_settings, make_cart, settings):
+def test_a_failed_delivery_names_the_day_it_was_for(notify_settings, make_cart, refusing_smtp_server):
     make_cart(status=CartStatus.LOCKED)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
     day = datetime(2026, 11, 20, tzinfo=BERLIN).date()
 
     result = send_daily_notification(notify_settings.site, date=day, force=True)
 
     assert (result.status, result.site, result.date) == (DeliveryStatus.FAILED, notify_settings.site, day)
-
-
-def test_a_failed_delivery_names_whom_it_was_for(notify_settings, make_cart, settings):
-    make_cart(status=CartStatus.LOCKED)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-
-    (result,) = send_due_daily_notifications()
-
-    assert result.status == DeliveryStatus.FAILED
-    assert result.recipients == ["shop-admin@example.com", "ops@example.com"]
 
 
 def test_a_failing_site_does_not_stop_the_others(notify_settings, other_site, make_cart):

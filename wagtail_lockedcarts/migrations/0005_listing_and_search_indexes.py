@@ -39,25 +39,33 @@ def _compile(model, expression, schema_editor):
     return sql % tuple(schema_editor.quote_value(p) for p in params)
 
 
+def create_expression_indexes(schema_editor, wanted, method="btree", opclass=""):
+    """One index per (model, name, expression) of ``wanted``; also used by later migrations."""
+    for model, name, expression in wanted:
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} ON "
+            f"{schema_editor.quote_name(model._meta.db_table)} USING {method} "
+            f"(({_compile(model, expression, schema_editor)}) {opclass})"
+        )
+
+
+def drop_indexes(schema_editor, wanted):
+    for _model, name, _expression in wanted:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+
+
 def add_trigram_indexes(apps, schema_editor):
     """PostgreSQL only: ``pg_trgm`` is a trusted extension (a database owner may create it).
     Other databases search the same way, unindexed."""
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for model, name, expression in _trigram_indexes(apps):
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} ON "
-            f"{schema_editor.quote_name(model._meta.db_table)} USING gin "
-            f"(({_compile(model, expression, schema_editor)}) gin_trgm_ops)"
-        )
+    create_expression_indexes(schema_editor, _trigram_indexes(apps), method="gin", opclass="gin_trgm_ops")
 
 
 def remove_trigram_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for _model, name, _expression in _trigram_indexes(apps):
-        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+    if schema_editor.connection.vendor == "postgresql":
+        drop_indexes(schema_editor, _trigram_indexes(apps))
 
 
 class Migration(migrations.Migration):

@@ -35,21 +35,13 @@ def _email_indexes(apps):
 
 
 def add_email_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for model, name, expression in _email_indexes(apps):
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {schema_editor.quote_name(name)} ON "
-            f"{schema_editor.quote_name(model._meta.db_table)} "
-            f"(({trigram_migration._compile(model, expression, schema_editor)}))"
-        )
+    if schema_editor.connection.vendor == "postgresql":
+        trigram_migration.create_expression_indexes(schema_editor, _email_indexes(apps))
 
 
 def remove_email_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for _model, name, _expression in _email_indexes(apps):
-        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+    if schema_editor.connection.vendor == "postgresql":
+        trigram_migration.drop_indexes(schema_editor, _email_indexes(apps))
 
 
 class Migration(migrations.Migration):

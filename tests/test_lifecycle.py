@@ -1,6 +1,7 @@
 """The cart and order state machine: every transition and every refusal."""
 
 import importlib
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -1196,3 +1197,53 @@ def test_stale_checkouts_come_oldest_checkout_first_then_by_cart_number(stale_ch
         tie_high.pk,
         newer.pk,
     ]
+
+
+def test_an_order_made_from_a_deleted_carts_payment_keeps_the_payments_card(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED)
+    paid = result_for(
+        cart,
+        PaymentOutcome.COMPLETED,
+        capture_id="CAP-9",
+        capture_status="COMPLETED",
+        card_brand="VISA",
+        card_last4="4242",
+    )
+    lifecycle.apply_payment_result(cart, replace(paid, amount=Decimal("1.00")))
+    lifecycle.delete_cart(cart, acknowledge_payment=True)
+
+    order = lifecycle.resolve_payment(PaymentAttempt.objects.unmatched().get(), superuser, "ordered", "Paid").order
+
+    assert (order.card_brand, order.card_last4) == ("VISA", "4242")
+
+
+def test_changing_a_line_marks_the_cart_updated(make_cart, shop):
+    cart = make_cart(lines=[(0, 1)])
+    long_ago = timezone.now() - timedelta(days=3)
+    Cart.objects.filter(pk=cart.pk).update(updated_at=long_ago)
+
+    lifecycle.add_line(cart, shop[1].cart_key, 1)
+
+    assert Cart.objects.get(pk=cart.pk).updated_at > long_ago + timedelta(days=2)
+
+
+def test_without_a_payment_the_amount_check_names_no_captured_currency(make_cart):
+    check = lifecycle.amount_check(make_cart(status=CartStatus.LOCKED))
+
+    assert (check.payment, check.captured, check.captured_currency) == (None, None, "")
+
+
+def test_the_unlocked_signal_names_the_admin_who_unlocked(make_cart, superuser, django_capture_on_commit_callbacks):
+    received = []
+
+    def record(sender, cart, user, **kwargs):
+        received.append((cart.pk, user))
+
+    cart = make_cart(status=CartStatus.LOCKED)
+    signals.cart_unlocked.connect(record)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.unlock_cart(cart, superuser)
+    finally:
+        signals.cart_unlocked.disconnect(record)
+    assert received == [(cart.pk, superuser)]

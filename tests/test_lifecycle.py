@@ -1247,3 +1247,45 @@ def test_the_unlocked_signal_names_the_admin_who_unlocked(make_cart, superuser, 
     finally:
         signals.cart_unlocked.disconnect(record)
     assert received == [(cart.pk, superuser)]
+
+
+def test_every_signal_carries_what_signals_py_promises(make_cart, superuser, django_capture_on_commit_callbacks):
+    """Integrators read these keyword arguments (wagtail_lockedcarts/signals.py): each is checked
+    by value, so a transition that sends the wrong cart, user, reason or order is caught."""
+    received = []
+
+    def record(signal_name):
+        def receiver(sender, signal, **kwargs):
+            received.append((signal_name, sender, kwargs))
+
+        return receiver
+
+    names = ("cart_locked", "cart_unlocked", "order_created", "cart_deleted", "order_submitted")
+    receivers = {name: record(name) for name in names}
+    for name in names:
+        getattr(signals, name).connect(receivers[name])
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            unlocked, ordered, deleted = (make_cart(status=CartStatus.AWAITING_PAYMENT) for _ in range(3))
+            lifecycle.lock_cart(unlocked, LockReason.NO_RETURN, user=superuser)
+            lifecycle.unlock_cart(unlocked, superuser)
+            lifecycle.lock_cart(ordered, LockReason.PENDING_PAYMENT)
+            order = lifecycle.confirm_order(ordered, superuser).order
+            lifecycle.lock_cart(deleted, LockReason.NO_RETURN)
+            snapshot = lifecycle.delete_cart(deleted, superuser).extra["snapshot"]
+    finally:
+        for name in names:
+            getattr(signals, name).disconnect(receivers[name])
+
+    def cart_pk(kwargs):
+        return {key: getattr(value, "pk", value) for key, value in kwargs.items()}
+
+    assert [(name, sender, cart_pk(kwargs)) for name, sender, kwargs in received] == [
+        ("cart_locked", Cart, {"cart": unlocked.pk, "reason": LockReason.NO_RETURN}),
+        ("cart_unlocked", Cart, {"cart": unlocked.pk, "user": superuser.pk}),
+        ("cart_locked", Cart, {"cart": ordered.pk, "reason": LockReason.PENDING_PAYMENT}),
+        ("order_created", Order, {"order": order.pk, "cart": ordered.pk, "user": superuser.pk}),
+        ("order_submitted", Order, {"order_id": order.pk}),
+        ("cart_locked", Cart, {"cart": deleted.pk, "reason": LockReason.NO_RETURN}),
+        ("cart_deleted", Cart, {"cart_id": deleted.pk, "snapshot": snapshot, "user": superuser.pk}),
+    ]

@@ -4,6 +4,7 @@ The command is run with django-q2's queue as the demo has it (ORM broker, not th
 ``sync`` mode of the test settings), because what it leaves behind depends on the queue.
 """
 
+import contextlib
 import os
 import re
 import subprocess
@@ -378,6 +379,9 @@ def test_demo_script_reruns_idempotently_serves_and_ctrl_c_stops_everything(prep
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
+        # As in a terminal: a suite started in the background (``cmd &``) ignores SIGINT, and a
+        # shell cannot trap a signal ignored when it starts.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     pids = None
     try:
@@ -399,7 +403,14 @@ def test_demo_script_reruns_idempotently_serves_and_ctrl_c_stops_everything(prep
                 assert response.status == 200, path
     finally:
         demo.send_signal(signal.SIGINT)
-        returncode = demo.wait(timeout=60)
+        try:
+            returncode = demo.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            for pid in pids or []:  # each server leads its own process group (demo.sh: set -m)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+            demo.kill()
+            raise
     assert returncode == 130
     assert process_group_members(set(pids)) == []
     log.seek(0)

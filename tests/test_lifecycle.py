@@ -1289,3 +1289,101 @@ def test_every_signal_carries_what_signals_py_promises(make_cart, superuser, dja
         ("cart_locked", Cart, {"cart": deleted.pk, "reason": LockReason.NO_RETURN}),
         ("cart_deleted", Cart, {"cart_id": deleted.pk, "snapshot": snapshot, "user": superuser.pk}),
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# survivors of a fresh lifecycle sample (seed 22)
+
+
+@pytest.mark.parametrize("quantity", [-1, 1000])
+def test_a_quantity_out_of_range_is_refused_with_the_range(make_cart, quantity):
+    cart = make_cart(lines=[(0, 1)])
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.update_line(cart, cart.lines.get().pk, quantity)
+    assert str(refused.value.message) == "Choose a quantity between 0 and 999."
+    assert cart.lines.get().quantity == 1
+
+
+def test_unlocking_a_cart_cancels_only_its_own_open_payments(make_cart, superuser):
+    locked = make_cart(status=CartStatus.LOCKED)
+    waiting = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    theirs = PaymentAttempt.objects.get(cart=waiting)
+    before = theirs.status
+
+    lifecycle.unlock_cart(locked, superuser)
+
+    assert PaymentAttempt.objects.get(pk=theirs.pk).status == before
+    assert set(PaymentAttempt.objects.filter(cart=locked).values_list("status", flat=True)) == {
+        PaymentAttemptStatus.CANCELLED
+    }
+
+
+def test_unlocking_gives_back_the_cart_at_its_line_total(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 2)])
+    Cart.objects.filter(pk=cart.pk).update(amount=Decimal("1.00"), stored_total=Decimal("1.00"))
+
+    outcome = lifecycle.unlock_cart(cart, superuser)
+
+    assert outcome.cart.stored_total == Decimal("25.00")  # the object handed back, not only the row
+
+
+def test_an_admins_lock_names_the_admin_in_the_history(make_cart, superuser):
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+
+    lifecycle.lock_cart(cart, LockReason.NO_RETURN, user=superuser)
+
+    assert ModelLogEntry.objects.get(action=lifecycle.LOG_LOCK, object_id=str(cart.pk)).user == superuser
+
+
+def test_money_taken_back_at_an_admins_check_names_the_admin_in_the_orders_history(make_cart, superuser):
+    cart = make_cart(status=CartStatus.ORDERED)
+    order = Order.objects.get(cart=cart)
+
+    lifecycle.apply_payment_result(
+        cart, result_for(cart, PaymentOutcome.REVERSED, capture_status="REFUNDED"), user=superuser
+    )
+
+    entry = ModelLogEntry.objects.get(action=lifecycle.LOG_PAYMENT_REVERSED, object_id=str(order.pk))
+    assert entry.user == superuser
+
+
+def test_a_checkouts_payment_record_names_the_customer(make_cart):
+    cart = make_cart(customer_name="Ada Lovelace", customer_email="ada@example.com")
+
+    attempt = lifecycle.begin_checkout(cart)
+
+    assert (attempt.customer_name, attempt.customer_email) == ("Ada Lovelace", "ada@example.com")
+    assert PaymentAttempt.objects.filter(pk=attempt.pk, customer_name="Ada Lovelace").exists()
+
+
+def test_a_retried_export_hands_back_its_order(make_cart, settings):
+    settings.WAGTAIL_LOCKEDCARTS = {**settings.WAGTAIL_LOCKEDCARTS, "ORDER_EXPORTER": "tests.exporters.failing"}
+    order = lifecycle.confirm_order(make_cart(status=CartStatus.LOCKED)).order
+    with pytest.raises(ConnectionError):
+        lifecycle.export_order(order.pk)
+
+    assert lifecycle.retry_export(order).order == order
+
+
+def test_a_customer_correction_is_logged_as_a_content_change(make_cart, superuser):
+    cart = make_cart()
+
+    lifecycle.update_customer(cart, superuser, customer_name="Grace Hopper")
+
+    assert ModelLogEntry.objects.get(action="wagtail.edit", object_id=str(cart.pk)).content_changed is True
+
+
+def test_the_sweep_signals_each_cart_it_locked(stale_checkout, django_capture_on_commit_callbacks):
+    stale = [stale_checkout(minutes_ago=500), stale_checkout(minutes_ago=400)]
+    received = []
+
+    def record(sender, cart, reason, **kwargs):
+        received.append((cart.pk, reason))
+
+    signals.cart_locked.connect(record)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.lock_stale_checkouts()
+    finally:
+        signals.cart_locked.disconnect(record)
+    assert sorted(received) == sorted((cart.pk, LockReason.NO_RETURN) for cart in stale)

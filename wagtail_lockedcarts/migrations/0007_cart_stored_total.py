@@ -34,14 +34,20 @@ def fill_stored_totals(apps, schema_editor):
         default=Coalesce(models.Subquery(line_sum, output_field=money), models.Value(Decimal("0")), output_field=money),
         output_field=money,
     )
-    carts = Cart.objects.using(db).order_by("pk")
+    update_in_batches(Cart.objects.using(db), db, stored_total=total)
+
+
+def update_in_batches(queryset, db, batch=None, **changes):
+    """``queryset.update(**changes)`` over ``batch`` ids at a time, each batch its own transaction,
+    so a large shop never holds one long one; also used by later migrations."""
+    rows = queryset.order_by("pk")
     last = 0
     while True:
-        ids = list(carts.filter(pk__gt=last).values_list("pk", flat=True)[:BATCH])
+        ids = list(rows.filter(pk__gt=last).values_list("pk", flat=True)[: batch or BATCH])
         if not ids:
             break
         with transaction.atomic(using=db):
-            Cart.objects.using(db).filter(pk__gte=ids[0], pk__lte=ids[-1]).update(stored_total=total)
+            queryset.model.objects.using(db).filter(pk__in=ids).update(**changes)
         last = ids[-1]
 
 

@@ -7,7 +7,11 @@ look only at those. Existing payments are marked in batches of ``BATCH`` ids, ea
 transaction (as in 0007); the fill can run again and gives the same result.
 """
 
-from django.db import migrations, models, transaction
+import importlib
+
+from django.db import migrations, models
+
+stored_total_migration = importlib.import_module("wagtail_lockedcarts.migrations.0007_cart_stored_total")
 
 BATCH = 5000
 
@@ -15,15 +19,8 @@ BATCH = 5000
 def mark_payments_with_an_order(apps, schema_editor):
     PaymentAttempt = apps.get_model("wagtail_lockedcarts", "PaymentAttempt")
     db = schema_editor.connection.alias
-    paid = PaymentAttempt.objects.using(db).filter(order__isnull=False, has_order=False).order_by("pk")
-    last = 0
-    while True:
-        ids = list(paid.filter(pk__gt=last).values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            break
-        with transaction.atomic(using=db):
-            PaymentAttempt.objects.using(db).filter(pk__in=ids).update(has_order=True)
-        last = ids[-1]
+    paid = PaymentAttempt.objects.using(db).filter(order__isnull=False, has_order=False)
+    stored_total_migration.update_in_batches(paid, db, batch=BATCH, has_order=True)
 
 
 class Migration(migrations.Migration):

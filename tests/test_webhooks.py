@@ -1,11 +1,13 @@
 """The webhook listener: only genuine, new events cause a reconcile; everything else changes nothing."""
 
 import json
+import logging
 import socket
 from urllib.parse import urlparse
 
 import pytest
 from django.core.signals import request_started
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -427,3 +429,27 @@ def test_a_body_of_exactly_the_limit_is_not_refused_for_its_size(db, rf):
 
     assert paypal_webhook(at_limit).status_code == 400  # unsigned: refused by the signature gate
     assert paypal_webhook(over).status_code == 413
+
+
+# ------------------------------------------------------------------------------------------
+# survivors of the full mutation run of this module
+
+
+def test_each_new_event_is_processed_and_recorded_not_only_the_first(db):
+    first = process({"id": "WH-EVENT-1", "event_type": "BILLING.PLAN.CREATED", "resource": {}})
+    second = process({"id": "WH-EVENT-2", "event_type": "BILLING.PLAN.CREATED", "resource": {}})
+
+    assert [(response.status_code, response.content) for response in (first, second)] == [(200, b""), (200, b"")]
+    assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == ["WH-EVENT-1", "WH-EVENT-2"]
+
+
+def test_a_refused_delivery_is_logged_with_its_reason(db, caplog):
+    request = RequestFactory().post(
+        reverse("wagtail_lockedcarts:paypal_webhook"), data=b'{"id": "WH-1"}', content_type="application/json"
+    )
+
+    with caplog.at_level(logging.INFO, logger="wagtail_lockedcarts.paypal"):
+        response = paypal_webhook(request)
+
+    assert response.status_code == 400
+    assert "Rejected a PayPal webhook: missing or oversized signature headers" in caplog.text

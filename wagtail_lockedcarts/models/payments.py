@@ -34,10 +34,9 @@ class PaymentAttemptQuerySet(models.QuerySet):
     def unmatched(self):
         """Payments PayPal holds money for that no order accounts for and whose cart is gone or
         has moved on to another checkout, until an admin resolves them."""
-        return self.money_held().filter(
+        return self.filter(
+            UNMATCHED_CANDIDATES,
             Q(cart__isnull=True) | ~Q(cart__paypal_order_id=models.F("paypal_order_id")),
-            has_order=False,
-            resolution="",
         )
 
 

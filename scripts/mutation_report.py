@@ -74,11 +74,13 @@ EQUIVALENT = {
     "wagtail_lockedcarts.admin.permissions.xǁOrderPermissionPolicyǁuser_has_permission_for_instance__mutmut_9": (
         "instance → None: Wagtail's ModelPermissionPolicy answers per model and ignores the instance"
     ),
-    "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_18": (
-        "the dry run's site_settings → None when building: the builder loads the same settings itself"
+    "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_106": (
+        "recipients=0 dropped from an empty day's update: the claim row was just created with the field's"
+        " default, 0, and nothing else writes it before"
     ),
-    "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_96": (
-        "the sent e-mail's site_settings → not passed when building: the builder loads the same settings itself"
+    "wagtail_lockedcarts.background.notifications.x_send_daily_notification__mutmut_149": (
+        "message.send(fail_silently=False) → None: Django's backends only test it for truth, and None is"
+        " falsy like False"
     ),
     "wagtail_lockedcarts.models.validators.x_clean_payer_email__mutmut_4": (
         'a non-string payer e-mail becomes "XXXX" instead of "": not an address either, so "" is returned'

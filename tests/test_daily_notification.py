@@ -1,10 +1,13 @@
 """The daily notification e-mail: sent once per site and local day, only when the site asks for it."""
 
+import io
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.mail import get_connection
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -356,6 +359,58 @@ def test_running_the_task_twice_sends_one_email(notify_settings, make_cart):
     assert DailyNotificationRun.objects.count() == 1
 
 
+def test_a_site_that_sent_yesterday_is_sent_again_today(notify_settings, make_cart, settings):
+    """The claim is per day: yesterday's e-mail must not count as today's."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    make_cart(status=CartStatus.LOCKED)
+    yesterday = datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)
+    today = yesterday + timedelta(days=1)
+
+    first = send_daily_notification(notify_settings.site, now=yesterday)
+    second = send_daily_notification(notify_settings.site, now=today)
+
+    assert [(first.status, first.date.isoformat()), (second.status, second.date.isoformat())] == [
+        (DeliveryStatus.SENT, "2026-11-25"),
+        (DeliveryStatus.SENT, "2026-11-26"),
+    ]
+    assert len(mail.outbox) == 2
+    assert sorted(DailyNotificationRun.objects.values_list("date", flat=True)) == [yesterday.date(), today.date()]
+
+
+def test_sending_today_leaves_yesterdays_record_as_it_was(notify_settings, make_cart, settings):
+    """Yesterday had nothing to report (no e-mail, no recipients); today's two-recipient e-mail
+    must be recorded on today's row only."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    yesterday = datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)
+    assert send_daily_notification(notify_settings.site, now=yesterday).status == DeliveryStatus.EMPTY
+    before = DailyNotificationRun.objects.get()
+    make_cart(status=CartStatus.LOCKED)
+
+    result = send_daily_notification(notify_settings.site, now=yesterday + timedelta(days=1))
+
+    assert result.status == DeliveryStatus.SENT
+    runs = {run.date.isoformat(): run for run in DailyNotificationRun.objects.all()}
+    assert (runs["2026-11-25"].sent_at, runs["2026-11-25"].recipients) == (before.sent_at, 0)
+    assert runs["2026-11-26"].recipients == 2 and runs["2026-11-26"].sent_at > before.sent_at
+
+
+def test_an_already_claimed_day_answers_already_claimed_even_if_its_recipients_are_gone_since(
+    notify_settings, make_cart, caplog
+):
+    """The day is done: a later run must say so, not warn that nobody could receive it."""
+    make_cart(status=CartStatus.LOCKED)
+    assert send_daily_notification(notify_settings.site).status == DeliveryStatus.SENT
+    notify_settings.email_recipients = ""  # and no superuser to fall back on
+    notify_settings.save()
+
+    with caplog.at_level(logging.WARNING, logger="wagtail_lockedcarts"):
+        result = send_daily_notification(notify_settings.site)
+
+    assert (result.status, result.date) == (DeliveryStatus.ALREADY_CLAIMED, timezone.localdate())
+    assert "no recipients" not in caplog.text
+    assert len(mail.outbox) == 1
+
+
 @pytest.mark.parametrize("catch_up", [False, True], ids=["catch_up_off", "catch_up_on"])
 def test_three_days_of_downtime_send_only_todays_email(notify_settings, other_site, make_cart, monkeypatch, catch_up):
     """After an outage the missed days are not sent: today's e-mail already lists everything."""
@@ -685,3 +740,82 @@ def test_a_project_template_may_use_the_sites_settings_in_the_email_and_in_a_dry
 
     (message,) = mail.outbox
     assert dry.notification.subject == message.subject == "Report at 0h"
+
+
+# --------------------------------------------------------------------------------------------
+# what the caller gives: the moment, the day, the mail connection
+
+
+def test_a_sent_result_names_the_addresses_it_was_sent_to(notify_settings, make_cart):
+    make_cart(status=CartStatus.LOCKED)
+
+    result = send_daily_notification(notify_settings.site)
+
+    (message,) = mail.outbox
+    assert result.status == DeliveryStatus.SENT
+    assert result.recipients == message.to == ["shop-admin@example.com", "ops@example.com"]
+
+
+def test_the_e_mail_goes_through_the_callers_mail_connection(notify_settings, make_cart):
+    """A caller (a management command, a test of a project's mail setup) may hand in its own
+    connection; the settings' backend must not be used behind its back."""
+    make_cart(status=CartStatus.LOCKED)
+    stream = io.StringIO()
+    console = get_connection("django.core.mail.backends.console.EmailBackend", stream=stream)
+
+    result = send_daily_notification(notify_settings.site, connection=console)
+
+    assert result.status == DeliveryStatus.SENT
+    assert mail.outbox == []
+    assert "Subject: [localhost] Carts and orders need attention: 1 locked cart" in stream.getvalue()
+
+
+def test_the_e_mail_shows_the_state_at_the_moment_given_not_at_the_clocks(notify_settings, make_cart, stale_checkout):
+    """An hour ago the checkout begun 90 minutes ago was 30 minutes old, inside the 60-minute
+    timeout: an e-mail made for that moment does not list it, whatever the clock says now."""
+    make_cart(status=CartStatus.LOCKED)
+    stale_checkout(minutes_ago=90)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+
+    result = send_daily_notification(notify_settings.site, now=an_hour_ago)
+
+    assert result.status == DeliveryStatus.SENT
+    assert result.notification.generated_at == an_hour_ago
+    assert result.notification.counts == {"locked": 1, "stale": 0, "on_hold": 0, "not_confirmed": 0}
+    assert mail.outbox[0].subject == "[localhost] Carts and orders need attention: 1 locked cart"
+
+
+def test_a_past_days_e_mail_is_headed_with_that_day(notify_settings, make_cart, settings):
+    """A catch-up send (``lockedcarts_send_digest --date``) reports under the day it is for."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    make_cart(status=CartStatus.LOCKED)
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=BERLIN)
+
+    result = send_daily_notification(notify_settings.site, now=now, date=now.date() - timedelta(days=1))
+
+    assert (result.status, result.notification.date.isoformat()) == (DeliveryStatus.SENT, "2026-11-25")
+    (message,) = mail.outbox
+    for body in (message.body, html_of(message)):
+        assert "Daily report for localhost, Nov. 25, 2026" in body
+
+
+def _queries_on(table, captured):
+    return [query["sql"] for query in captured if f'"{table}"' in query["sql"]]
+
+
+def test_sending_and_a_dry_run_load_the_sites_settings_once(notify_settings, make_cart):
+    """The sender hands the settings it loaded to the builder, which would otherwise load them
+    again: the e-mail's cost is fixed. Sending: settings 1, already-sent look 1, claim 3 (savepoint,
+    insert, release), content 5 (two aggregates, two counts, the one non-empty list), marked sent 1.
+    A dry run: settings 1, content 5."""
+    make_cart(status=CartStatus.LOCKED)
+
+    with CaptureQueriesContext(connection) as sending:
+        assert send_daily_notification(notify_settings.site).status == DeliveryStatus.SENT
+    with CaptureQueriesContext(connection) as dry_run:
+        assert send_daily_notification(notify_settings.site, dry_run=True).status == DeliveryStatus.DRY_RUN
+
+    settings_table = "wagtail_lockedcarts_lockedcartsettings"
+    assert len(_queries_on(settings_table, sending.captured_queries)) == 1
+    assert len(_queries_on(settings_table, dry_run.captured_queries)) == 1
+    assert (len(sending), len(dry_run)) == (1 + 1 + 3 + 5 + 1, 1 + 5)

@@ -39,6 +39,7 @@ def test_pay_orders_the_cart_and_shows_the_order_number(paypal_sandbox, shop, ca
     assert cart.status == CartStatus.ORDERED
     assert order.status in SHIPPED and order.total == Decimal("34.99")
     assert page.status_code == 200 and f'data-order="{order.pk}"' in page.text
+    assert "Added to your cart." in page.text, "the return page shows the session's waiting messages"
     assert cart.payer_email == "buyer@example.com" and cart.card_last4 == ""
     assert paypal_sandbox.order(cart.paypal_order_id).capture_status == "COMPLETED"
 
@@ -154,6 +155,38 @@ def test_cancel_and_return_reopens_the_cart(paypal_sandbox, shop, cart_settings,
     assert paypal_sandbox.order(PaymentAttempt.objects.get(cart=cart).paypal_order_id).capture_id == ""
     shopper.add(shop[1].cart_key)
     assert shopper.cart().lines.count() == 2
+
+
+@pytest.mark.parametrize("locked", [False, True], ids=["waiting", "locked-by-the-sweep"])
+def test_cancelling_says_so_once_on_the_reopened_cart(paypal_sandbox, shop, cart_settings, locked):
+    """The cart page tells the shopper they cancelled. Reopening a cart the sweep had locked
+    also pushes a "reopened" notice about the same event: it must not repeat it in other words."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    if locked:
+        lifecycle.lock_cart(shopper.cart(), LockReason.NO_RETURN)
+
+    paypal_sandbox.pay(shopper, "Cancel and return")
+
+    assert shopper.messages_on(reverse("wagtail_lockedcarts:cart")) == [
+        "Added to your cart.",
+        "You cancelled the payment. Your cart is open again.",
+    ]
+
+
+def test_a_cancel_that_cannot_reopen_the_cart_leaves_it_frozen_for_the_shop(paypal_sandbox, shop, cart_settings):
+    """The shop locked the cart for a reason only an admin may settle (here a wrong amount) while
+    the shopper was at PayPal: cancelling there records PayPal's answer but reopens nothing."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+    lifecycle.lock_cart(cart, LockReason.AMOUNT_MISMATCH)
+
+    page = shopper.get(reverse("wagtail_lockedcarts:paypal_cancel") + f"?token={cart.paypal_order_id}")
+
+    cart.refresh_from_db()
+    assert cart.status == CartStatus.LOCKED and cart.lock_reason == LockReason.AMOUNT_MISMATCH
+    assert page.status_code == 200 and 'data-cart-status="locked"' in page.text
+    assert "lockedcarts-checkout--problem" in page.text
+    assert not Order.objects.exists()
 
 
 @pytest.mark.parametrize("policy", ["lock", "hold"])
@@ -310,8 +343,18 @@ def test_the_return_url_of_an_ordered_cart_is_refused_to_anyone_else(paypal_sand
             assert f'data-order="{order.pk}"' not in page.text
             assert "buyer@example.com" not in page.text
 
+    for view in ("paypal_return", "paypal_cancel"):
+        mine = victim.get(reverse(f"wagtail_lockedcarts:{view}") + f"?token={token}&PayerID=X")
+        assert mine.status_code == 200 and f'data-order="{order.pk}"' in mine.text, view
+    victim_cart.refresh_from_db()
+    assert victim_cart.status == CartStatus.ORDERED and Order.objects.get().pk == order.pk
+
+    assert paypal_sandbox.pay(intruder, "Pay").status_code == 200
+    own = Order.objects.get(cart=intruder.cart())
+    again = intruder.get(reverse("wagtail_lockedcarts:paypal_return") + f"?token={own.paypal_order_id}&PayerID=X")
+    assert again.status_code == 200 and f'data-order="{own.pk}"' in again.text
     mine = victim.get(reverse("wagtail_lockedcarts:paypal_return") + f"?token={token}&PayerID=X")
-    assert mine.status_code == 200 and f'data-order="{order.pk}"' in mine.text
+    assert mine.status_code == 200 and f'data-order="{order.pk}"' in mine.text, "found by its token, not the newest"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -352,6 +395,18 @@ def test_a_json_checkout_gets_paypals_approval_link_and_order_id(paypal_sandbox,
     assert response.json() == {"approve_url": attempt.approve_url, "paypal_order_id": cart.paypal_order_id}
     assert attempt.paypal_order_id == cart.paypal_order_id != ""
     assert response.json()["approve_url"].startswith(paypal_sandbox.api_base)
+
+
+def test_a_json_checkout_of_an_empty_cart_gets_400_and_the_reason(paypal_sandbox, shop, cart_settings):
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    shopper.cart().lines.all().delete()
+
+    response = shopper.post(reverse("wagtail_lockedcarts:checkout"), headers=JSON)
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "Your cart is empty."}
+    assert shopper.cart().status == CartStatus.OPEN and not PaymentAttempt.objects.exists()
 
 
 def test_a_json_checkout_while_paypal_is_down_gets_503_and_the_reason(paypal_sandbox, shop, cart_settings):
@@ -403,6 +458,27 @@ def test_a_json_return_after_paying_describes_the_order(paypal_sandbox, shop, ca
     }
 
 
+def test_a_json_return_while_paypal_is_unreachable_says_the_cart_waits_with_no_order(
+    paypal_sandbox, shop, cart_settings
+):
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+    paypal_sandbox.make_unreachable()
+
+    response = shopper.get(
+        reverse("wagtail_lockedcarts:paypal_return") + f"?token={cart.paypal_order_id}", headers=JSON
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "cart": cart.pk,
+        "status": "awaiting_payment",
+        "lock_reason": "",
+        "order": None,
+        "page": "checkout_pending",
+    }
+
+
 def test_a_json_cancel_reopens_the_cart_and_says_so(paypal_sandbox, shop, cart_settings):
     shopper = paypal_sandbox.shopper_at_paypal(shop)
     cart = shopper.cart()
@@ -450,8 +526,11 @@ def test_the_result_page_gives_site_templates_what_paypal_answered(paypal_sandbo
     finally:
         template_rendered.disconnect(rendered)
 
-    reports = [context["report"] for context in contexts if "report" in context]
-    assert reports and reports[0].reachable is False and reports[0].paypal_order_id == cart.paypal_order_id
+    pages = [context for context in contexts if "report" in context]
+    assert pages and pages[0]["cart"] == cart
+    report = pages[0]["report"]
+    assert report.reachable is False and report.paypal_order_id == cart.paypal_order_id and report.cart == cart
+    assert report.error and report.error == reconcile_cart(cart).error
 
 
 def test_the_paypal_order_names_the_cart_its_amount_and_the_shops_own_return_urls(paypal_sandbox, shop, cart_settings):

@@ -112,9 +112,8 @@ def _checkout(request):
 
 
 def _owns(request, cart):
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return cart.user_id == user.pk
+    if request.user.is_authenticated:
+        return cart.user_id == request.user.pk
     session_key = request.session.session_key
     return bool(session_key) and cart.user_id is None and cart.session_key == session_key
 
@@ -182,13 +181,12 @@ def paypal_return(request):
 
 
 def _return(request):
-    cart = _shoppers_cart(request, request.GET.get("token", ""))
+    cart = _shoppers_cart(request, request.GET.get("token"))
     if cart is None:
         return _refuse(request)
-    report = None
-    if cart.status != CartStatus.ORDERED:
-        report = reconcile_paypal_order(cart.paypal_order_id)
-    return _result_page(request, cart, report)
+    if cart.status == CartStatus.ORDERED:
+        return _result_page(request, cart)
+    return _result_page(request, cart, reconcile_paypal_order(cart.paypal_order_id))
 
 
 @require_http_methods(["GET", "POST"])
@@ -200,7 +198,7 @@ def paypal_cancel(request):
 
 def _cancel(request):
     params = request.POST if request.method == "POST" else request.GET
-    cart = _shoppers_cart(request, params.get("token", ""))
+    cart = _shoppers_cart(request, params.get("token"))
     if cart is None:
         return _refuse(request)
     if cart.status == CartStatus.ORDERED:
@@ -219,7 +217,7 @@ def _cancel(request):
         PaymentResult(
             outcome=PaymentOutcome.CANCELLED,
             paypal_order_id=cart.paypal_order_id,
-            paypal_status=order.get("status", ""),
+            paypal_status=order["status"],
         ),
     )
     cart.refresh_from_db()

@@ -780,8 +780,8 @@ def test_the_e_mail_shows_the_state_at_the_moment_given_not_at_the_clocks(notify
     result = send_daily_notification(notify_settings.site, now=an_hour_ago)
 
     assert result.status == DeliveryStatus.SENT
-    assert result.notification.generated_at == an_hour_ago
     assert result.notification.counts == {"locked": 1, "stale": 0, "on_hold": 0, "not_confirmed": 0}
+    assert result.notification.generated_at == an_hour_ago
     assert mail.outbox[0].subject == "[localhost] Carts and orders need attention: 1 locked cart"
 
 

@@ -397,6 +397,24 @@ def test_a_json_checkout_gets_paypals_approval_link_and_order_id(paypal_sandbox,
     assert response.json()["approve_url"].startswith(paypal_sandbox.api_base)
 
 
+def test_checking_out_again_while_paypal_has_the_cart_is_refused_with_409_and_changes_nothing(
+    paypal_sandbox, shop, cart_settings
+):
+    """A second tab's checkout must not start another PayPal order for a cart already there."""
+    shopper = paypal_sandbox.shopper_at_paypal(shop)
+    cart = shopper.cart()
+    reason = "Your cart is waiting for PayPal to confirm your payment and cannot be changed."
+
+    response = shopper.post(reverse("wagtail_lockedcarts:checkout"), headers=JSON)
+    page = shopper.checkout()
+
+    assert response.status_code == 409 and response.json() == {"error": reason}
+    assert page.status_code == 302 and page.headers["Location"] == reverse("wagtail_lockedcarts:cart")
+    assert reason in shopper.messages_on(reverse("wagtail_lockedcarts:cart"))
+    assert list(PaymentAttempt.objects.values_list("paypal_order_id", flat=True)) == [cart.paypal_order_id]
+    assert shopper.cart().status == CartStatus.AWAITING_PAYMENT
+
+
 def test_a_json_checkout_of_an_empty_cart_gets_400_and_the_reason(paypal_sandbox, shop, cart_settings):
     shopper = paypal_sandbox.shopper()
     shopper.add(shop[0].cart_key)

@@ -581,7 +581,48 @@ def test_paypal_refusing_the_order_itself_says_the_cart_cannot_be_paid_this_way(
     assert response.json()["error"].startswith("This cart cannot be paid with PayPal")
     cart = shopper.cart()
     assert cart.status == CartStatus.OPEN
-    assert PaymentAttempt.objects.get(cart=cart).status == "failed"
+    attempt = PaymentAttempt.objects.get(cart=cart)
+    assert (attempt.status, attempt.status_reason) == ("failed", "INTERNAL_SERVER_ERROR"), "PayPal's issue is kept"
+
+
+def test_paypal_refusing_the_checkout_for_another_reason_says_paypal_is_not_available(
+    paypal_sandbox, shop, cart_settings
+):
+    """A 4xx that is not about the order itself (here 403, the shop's credentials) may pass:
+    the shopper is told to try again, not that the cart can never be paid."""
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+    paypal_sandbox.set_faults(fail_next=1, fail_status=403, path_contains="/v2/checkout/orders")
+
+    response = shopper.post(reverse("wagtail_lockedcarts:checkout"), headers=JSON)
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": "PayPal is not available right now. Nothing was charged; please try again in a moment."
+    }
+    cart = shopper.cart()
+    assert cart.status == CartStatus.OPEN
+    attempt = PaymentAttempt.objects.get(cart=cart)
+    assert (attempt.status, attempt.status_reason) == ("failed", "INTERNAL_SERVER_ERROR")
+
+
+def _with_https_link(order):
+    return {**order, "links": [{"rel": "payer-action", "href": "https://www.sandbox.paypal.com/checkoutnow?token=X"}]}
+
+
+def test_an_https_approval_link_is_where_the_shopper_is_sent(paypal_sandbox, shop, cart_settings, monkeypatch):
+    create_order = PayPalClient.create_order
+    monkeypatch.setattr(
+        PayPalClient, "create_order", lambda client, **kwargs: _with_https_link(create_order(client, **kwargs))
+    )
+    shopper = paypal_sandbox.shopper()
+    shopper.add(shop[0].cart_key)
+
+    response = shopper.checkout()
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://www.sandbox.paypal.com/checkoutnow?token=X"
+    assert shopper.cart().status == CartStatus.AWAITING_PAYMENT
 
 
 def _without_id(order):

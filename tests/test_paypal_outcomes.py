@@ -60,8 +60,10 @@ def test_a_cart_its_currency_cannot_express_records_why_its_payment_failed(paypa
     shopper.add(shop[0].cart_key)
     Cart.objects.filter(pk=shopper.cart().pk).update(currency="JPY")
 
-    shopper.checkout()
+    response = shopper.post(reverse("wagtail_lockedcarts:checkout"), headers={"Accept": "application/json"})
 
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("This cart cannot be paid with PayPal")
     attempt = PaymentAttempt.objects.get(cart=shopper.cart())
     assert (attempt.status, attempt.status_reason) == ("failed", "DECIMALS_NOT_SUPPORTED")
 

@@ -88,9 +88,21 @@ EQUIVALENT = {
     "wagtail_lockedcarts.paypal.webhooks.x__process__mutmut_62": (
         "_plain(200) → _plain(None): Django's HttpResponse answers 200 when the status is None"
     ),
-    "wagtail_lockedcarts.storefront.checkout.x__cancel__mutmut_36": (
-        "the error text of the cancel page's 'PayPal unreachable' report is never shown (the page says only that"
-        " we are waiting for PayPal)"
+    "wagtail_lockedcarts.storefront.checkout.x__checkout__mutmut_93": (
+        'the default of getattr(error, "reason", "") → None: the only PayPalException that is not a'
+        " PayPalError (caught before) is PayPalUnavailable, which always has a reason"
+    ),
+    "wagtail_lockedcarts.storefront.checkout.x__checkout__mutmut_96": (
+        'the default of getattr(error, "reason", "") → none given: the only PayPalException that is not a'
+        " PayPalError (caught before) is PayPalUnavailable, which always has a reason"
+    ),
+    "wagtail_lockedcarts.storefront.checkout.x__checkout__mutmut_99": (
+        'the default of getattr(error, "reason", "") → "XXXX": the only PayPalException that is not a'
+        " PayPalError (caught before) is PayPalUnavailable, which always has a reason"
+    ),
+    "wagtail_lockedcarts.storefront.checkout.x__result_page__mutmut_14": (
+        "cart ordered *and* an order → *or*: lifecycle writes an order and its cart's ordered status in one"
+        " transaction, so one never exists without the other"
     ),
     "wagtail_lockedcarts.models.validators.x_clean_card__mutmut_5": (
         "the brand cut at 21 instead of 20 characters: the longest known brand has 15, so any cut brand is"
@@ -102,9 +114,6 @@ EQUIVALENT = {
     "wagtail_lockedcarts.paypal.reconcile.x__find__mutmut_3": (
         'select_related("cart") dropped: the same cart row is loaded lazily, one query more; no query budget'
         " covers a reconcile, which makes one or more HTTP calls to PayPal anyway"
-    ),
-    "wagtail_lockedcarts.storefront.checkout.x__cancel__mutmut_15": (
-        'a missing token is None instead of "": _shoppers_cart refuses any falsy token alike (403, nothing changes)'
     ),
 }
 KILLED = {1, 3, 36, 37, 24, -24, 152, 255}  # killed, pytest error, timeout, type check, SIGXCPU

@@ -63,6 +63,10 @@ EQUIVALENT = {
         'total recomputed when "status" is absent, not when it alone changes: a status-only change (lock,'
         " order) never moves the total, and a recompute from the row's own status and amount gives it again"
     ),
+    "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_56": (
+        "_existing_order(cart) → (None) where the hold policy's order was not made: it is always made there,"
+        " as apply_payment_result holds the cart's row lock and the cart was just seen awaiting payment"
+    ),
     "wagtail_lockedcarts.lifecycle.x_stale_checkouts__mutmut_4": (
         "the cart-number tiebreak dropped: on SQLite (the mutation run's database) the index walk already"
         " breaks ties by rowid; tests/test_lifecycle.py::test_stale_checkouts_come_oldest_checkout_first_then"

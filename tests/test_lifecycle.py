@@ -1362,3 +1362,113 @@ def test_the_sweep_signals_each_cart_it_locked(stale_checkout, django_capture_on
     finally:
         signals.cart_locked.disconnect(record)
     assert sorted(received) == sorted((cart.pk, LockReason.NO_RETURN) for cart in stale)
+
+
+# -- what the seed-23 mutation sample found unchecked ---------------------------------------------
+
+
+def test_a_deleted_carts_snapshot_keeps_its_status_and_lock_reason(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED, lock_reason=LockReason.NO_RETURN)
+
+    lifecycle.delete_cart(cart, user=superuser)
+
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.delete")
+    assert (entry.data["status"], entry.data["lock_reason"]) == (CartStatus.LOCKED, LockReason.NO_RETURN)
+
+
+def test_merging_a_cart_into_itself_changes_nothing(make_cart):
+    cart = make_cart(lines=[(0, 2)])
+
+    assert lifecycle.merge_carts(cart, cart) == cart
+
+    assert list(cart.lines.values_list("quantity", flat=True)) == [2]
+
+
+def test_aborting_a_checkout_without_a_reason_records_none(awaiting):
+    lifecycle.abort_checkout(awaiting)
+
+    attempt = PaymentAttempt.objects.get(cart=awaiting)
+    assert (attempt.status, attempt.status_reason) == (PaymentAttemptStatus.FAILED, "")
+
+
+def test_aborting_a_checkout_no_longer_waiting_hands_back_the_cart_as_it_is(make_cart):
+    locked = make_cart(status=CartStatus.LOCKED)
+
+    outcome = lifecycle.abort_checkout(locked)
+
+    assert outcome.changed is False and outcome.cart.pk == locked.pk and outcome.cart.status == CartStatus.LOCKED
+
+
+def test_a_pending_lock_records_paypals_statuses_in_the_history(awaiting):
+    lifecycle.apply_payment_result(
+        awaiting,
+        result_for(
+            awaiting,
+            PaymentOutcome.PENDING,
+            paypal_status="COMPLETED",
+            capture_status="PENDING",
+            status_reason="ECHECK",
+        ),
+    )
+
+    entry = ModelLogEntry.objects.get(object_id=str(awaiting.pk), action="wagtail_lockedcarts.lock")
+    assert entry.data == {
+        "reason": LockReason.PENDING_PAYMENT,
+        "paypal_status": "COMPLETED",
+        "capture_status": "PENDING",
+        "status_reason": "ECHECK",
+    }
+
+
+def test_an_unmatched_payment_without_paid_lines_cannot_become_an_order_and_says_why(make_cart, superuser):
+    payment = unmatched_payment(make_cart)
+    PaymentAttempt.objects.filter(pk=payment.pk).update(paid_lines=[])
+
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.resolve_payment(payment, superuser, "ordered", "Make it an order")
+
+    assert str(refused.value.message) == "This payment has no snapshot of lines to make an order from."
+    assert not Order.objects.exists() and list(PaymentAttempt.objects.unmatched()) == [payment]
+
+
+def test_an_unmatched_payment_for_its_own_amount_becomes_an_order_without_an_override(make_cart, superuser):
+    payment = unmatched_payment(make_cart)
+    PaymentAttempt.objects.filter(pk=payment.pk).update(captured_amount=payment.amount)
+
+    order = lifecycle.resolve_payment(payment, superuser, "ordered", "The shopper asked us to ship it").order
+
+    assert order.total == payment.amount and order.amount_override_reason == ""
+
+
+def test_releasing_an_order_deleted_meanwhile_says_it_no_longer_exists(awaiting, cart_settings):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    order = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING)).order
+    Order.objects.filter(pk=order.pk).delete()
+
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.release_order(order)
+
+    assert str(refused.value.message) == "This order no longer exists."
+
+
+def test_releasing_an_order_names_the_admin_and_hands_back_the_order(awaiting, cart_settings, superuser):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    order = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING)).order
+
+    outcome = lifecycle.release_order(order, user=superuser, reason="cleared by phone")
+
+    assert outcome.changed and outcome.order == order and outcome.order.status == OrderStatus.SUBMITTED
+    entry = ModelLogEntry.objects.get(object_id=str(order.pk), action="wagtail_lockedcarts.release")
+    assert entry.user == superuser and entry.data == {"reason": "cleared by phone"}
+
+
+def test_exporting_again_an_order_that_is_not_submitted_is_refused_with_the_reason(make_cart):
+    order = lifecycle.confirm_order(make_cart(status=CartStatus.LOCKED)).order
+    lifecycle.export_order(order.pk)
+
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.retry_export(order)
+
+    assert str(refused.value.message) == "Only submitted orders can be exported again."

@@ -63,6 +63,14 @@ EQUIVALENT = {
         'total recomputed when "status" is absent, not when it alone changes: a status-only change (lock,'
         " order) never moves the total, and a recompute from the row's own status and amount gives it again"
     ),
+    "wagtail_lockedcarts.lifecycle.x__on_completed__mutmut_75": (
+        "changed=False → None where the cart is not frozen: unreachable, as an ordered cart returned earlier"
+        " and an open one has no PayPal order (so no current result) and no amount (so a mismatch)"
+    ),
+    "wagtail_lockedcarts.lifecycle.x__on_completed__mutmut_100": (
+        "order or _existing_order(cart) → order and …: the order was just made, so both give it; the"
+        " fallback is never needed (the compare-and-set cannot lose under the cart's row lock)"
+    ),
     "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_56": (
         "_existing_order(cart) → (None) where the hold policy's order was not made: it is always made there,"
         " as apply_payment_result holds the cart's row lock and the cart was just seen awaiting payment"

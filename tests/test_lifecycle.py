@@ -1472,3 +1472,39 @@ def test_exporting_again_an_order_that_is_not_submitted_is_refused_with_the_reas
         lifecycle.retry_export(order)
 
     assert str(refused.value.message) == "Only submitted orders can be exported again."
+
+
+def test_a_reopened_cart_forgets_when_its_checkout_started(awaiting):
+    lifecycle.abort_checkout(awaiting)
+
+    awaiting.refresh_from_db()
+    assert awaiting.status == CartStatus.OPEN and awaiting.checkout_started_at is None
+
+
+def test_a_payment_for_an_earlier_checkout_found_by_an_admin_names_the_admin_in_the_lock(make_cart, shop, superuser):
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    old = result_for(cart, PaymentOutcome.COMPLETED)
+    lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.CANCELLED))
+
+    lifecycle.apply_payment_result(cart, old, user=superuser)
+
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.lock")
+    assert entry.user == superuser and entry.data["reason"] == LockReason.SUPERSEDED_PAYMENT
+
+
+def test_completion_releases_an_order_on_hold_and_says_the_payment_completed(awaiting, cart_settings):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    order = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING)).order
+
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED))
+
+    entry = ModelLogEntry.objects.get(object_id=str(order.pk), action="wagtail_lockedcarts.release")
+    assert entry.data == {"reason": "payment_completed"}
+
+
+def test_a_completed_payment_hands_back_its_cart_and_order(awaiting):
+    outcome = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED))
+
+    assert outcome.changed is True and outcome.cart.pk == awaiting.pk and outcome.cart.status == CartStatus.ORDERED
+    assert outcome.order == Order.objects.get(cart=awaiting)

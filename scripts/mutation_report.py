@@ -71,6 +71,13 @@ EQUIVALENT = {
         "order or _existing_order(cart) → order and …: the order was just made, so both give it; the"
         " fallback is never needed (the compare-and-set cannot lose under the cart's row lock)"
     ),
+    "wagtail_lockedcarts.lifecycle.x__create_order__mutmut_1": (
+        'override_reason\'s default "" → "XXXX": both callers pass it, so the default is never used'
+    ),
+    "wagtail_lockedcarts.lifecycle.x__record_attempt__mutmut_41": (
+        'the last history row by "-at", "-pk" → by "-pk" alone: rows are only ever inserted, each stamped'
+        " with the clock at insertion, so the newest row has both the latest time and the highest key"
+    ),
     "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_56": (
         "_existing_order(cart) → (None) where the hold policy's order was not made: it is always made there,"
         " as apply_payment_result holds the cart's row lock and the cart was just seen awaiting payment"

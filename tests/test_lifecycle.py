@@ -1508,3 +1508,65 @@ def test_a_completed_payment_hands_back_its_cart_and_order(awaiting):
 
     assert outcome.changed is True and outcome.cart.pk == awaiting.pk and outcome.cart.status == CartStatus.ORDERED
     assert outcome.order == Order.objects.get(cart=awaiting)
+
+
+def test_paypals_ids_and_payer_email_are_cut_to_what_the_records_hold(awaiting):
+    """SQLite would keep a longer value; PostgreSQL would refuse the whole answer."""
+    long_email = "p" * 250 + "@example.com"
+    lifecycle.apply_payment_result(
+        awaiting,
+        result_for(
+            awaiting, PaymentOutcome.PENDING, capture_status="PENDING", capture_id="C" * 80, payer_email=long_email
+        ),
+    )
+
+    attempt = PaymentAttempt.objects.get(cart=awaiting)
+    awaiting.refresh_from_db()
+    assert attempt.capture_id == "C" * 64
+    assert awaiting.payer_email == long_email[:254]
+
+
+def test_an_answer_without_a_capture_records_no_amount_in_the_payments_history(awaiting):
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, paypal_status="APPROVED"))
+
+    event = PaymentAttempt.objects.get(cart=awaiting).events.get()
+    assert (event.order_status, event.capture_status, event.amount, event.currency) == ("APPROVED", "", None, "")
+
+
+def test_an_order_linked_only_by_its_paypal_order_id_still_follows_money_taken_back(make_cart):
+    """Orders made before payments were linked to them carry only PayPal's order id."""
+    cart = make_cart(status=CartStatus.ORDERED)
+    order = Order.objects.get(cart=cart)
+    Order.objects.filter(pk=order.pk).update(payment=None)
+
+    lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.REVERSED, capture_status="REFUNDED"))
+
+    order.refresh_from_db()
+    assert (order.status, order.payment_problem) == (OrderStatus.PAYMENT_REVERSED, "REFUNDED")
+
+
+def test_money_taken_back_is_in_the_orders_history_with_what_paypal_said(make_cart):
+    cart = make_cart(status=CartStatus.ORDERED)
+    order = Order.objects.get(cart=cart)
+
+    lifecycle.apply_payment_result(
+        cart, result_for(cart, PaymentOutcome.REVERSED, capture_status="REVERSED", status_reason="CHARGEBACK")
+    )
+
+    entry = ModelLogEntry.objects.get(object_id=str(order.pk), action="wagtail_lockedcarts.payment_reversed")
+    assert entry.data == {
+        "previous_status": OrderStatus.SUBMITTED,
+        "capture_status": "REVERSED",
+        "reason": "CHARGEBACK",
+    }
+
+
+def test_an_order_made_from_the_live_cart_keeps_each_lines_details(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED, lines=[(0, 2), (2, 1)])
+    PaymentAttempt.objects.filter(cart=cart).update(paid_lines=[])
+
+    order = lifecycle.confirm_order(cart).order
+
+    assert sorted(order.lines.values_list("sku", "title", "unit_price", "quantity")) == sorted(
+        cart.lines.values_list("sku", "title", "unit_price", "quantity")
+    )

@@ -78,6 +78,18 @@ EQUIVALENT = {
         'the last history row by "-at", "-pk" → by "-pk" alone: rows are only ever inserted, each stamped'
         " with the clock at insertion, so the newest row has both the latest time and the highest key"
     ),
+    "wagtail_lockedcarts.lifecycle.x__compare_and_set__mutmut_20": (
+        '"status" left out of the stored-total expression: only begin_checkout passes status and amount'
+        " together, and the amount it freezes is the lines' sum, which the expression gives for the old"
+        " (open) status"
+    ),
+    "wagtail_lockedcarts.lifecycle.x_begin_checkout__mutmut_24": (
+        'paypal_order_id="" not written at checkout: the cart is open, and every way back to open (_reopen)'
+        " already cleared it (a new cart starts empty)"
+    ),
+    "wagtail_lockedcarts.lifecycle.x_begin_checkout__mutmut_25": (
+        'paypal_capture_id="" not written at checkout: as paypal_order_id, _reopen already cleared it'
+    ),
     "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_56": (
         "_existing_order(cart) → (None) where the hold policy's order was not made: it is always made there,"
         " as apply_payment_result holds the cart's row lock and the cart was just seen awaiting payment"

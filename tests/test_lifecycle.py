@@ -1570,3 +1570,49 @@ def test_an_order_made_from_the_live_cart_keeps_each_lines_details(make_cart):
     assert sorted(order.lines.values_list("sku", "title", "unit_price", "quantity")) == sorted(
         cart.lines.values_list("sku", "title", "unit_price", "quantity")
     )
+
+
+def test_every_status_change_counts_up_the_carts_stored_version(make_cart):
+    cart = make_cart()
+    versions = [Cart.objects.get(pk=cart.pk).version]
+
+    lifecycle.begin_checkout(cart)
+    versions.append(Cart.objects.get(pk=cart.pk).version)
+    lifecycle.lock_cart(cart, LockReason.NO_RETURN)
+    versions.append(Cart.objects.get(pk=cart.pk).version)
+
+    assert versions == [versions[0], versions[0] + 1, versions[0] + 2]
+
+
+@pytest.mark.parametrize(("unit_price", "accepted"), [("0.00", False), ("0.50", True), ("1.00", True)])
+def test_only_a_cart_worth_something_can_be_checked_out(make_cart, unit_price, accepted):
+    cart = make_cart(lines=[(0, 1)])
+    CartLine.objects.filter(cart=cart).update(unit_price=Decimal(unit_price))
+
+    if accepted:
+        assert lifecycle.begin_checkout(cart).amount == Decimal(unit_price)
+    else:
+        with pytest.raises(EmptyCart):
+            lifecycle.begin_checkout(cart)
+        cart.refresh_from_db()
+        assert cart.status == CartStatus.OPEN
+
+
+def test_a_new_checkout_forgets_what_paypal_said_about_the_last_one(awaiting):
+    lifecycle.apply_payment_result(
+        awaiting,
+        result_for(
+            awaiting,
+            PaymentOutcome.DECLINED,
+            paypal_status="COMPLETED",
+            capture_status="DECLINED",
+            status_reason="INSTRUMENT_DECLINED",
+        ),
+    )
+    awaiting.refresh_from_db()
+    assert awaiting.status == CartStatus.OPEN and awaiting.paypal_status_reason == "INSTRUMENT_DECLINED"
+
+    lifecycle.begin_checkout(awaiting)
+
+    awaiting.refresh_from_db()
+    assert (awaiting.paypal_status, awaiting.paypal_capture_status, awaiting.paypal_status_reason) == ("", "", "")

@@ -1616,3 +1616,14 @@ def test_a_new_checkout_forgets_what_paypal_said_about_the_last_one(awaiting):
 
     awaiting.refresh_from_db()
     assert (awaiting.paypal_status, awaiting.paypal_capture_status, awaiting.paypal_status_reason) == ("", "", "")
+
+
+def test_a_checkout_is_recorded_with_its_site_amount_and_currency(make_cart):
+    """The payment record outlives a deleted cart: it must still say which site it belongs to."""
+    cart = make_cart(lines=[(0, 2)])
+
+    attempt = lifecycle.begin_checkout(cart)
+
+    assert PaymentAttempt.objects.get(pk=attempt.pk).site_id == cart.site_id is not None
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.checkout")
+    assert entry.data == {"amount": "25.00", "currency": "EUR"}

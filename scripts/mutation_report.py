@@ -90,6 +90,10 @@ EQUIVALENT = {
     "wagtail_lockedcarts.lifecycle.x_begin_checkout__mutmut_25": (
         'paypal_capture_id="" not written at checkout: as paypal_order_id, _reopen already cleared it'
     ),
+    "wagtail_lockedcarts.lifecycle.x__touch__mutmut_8": (
+        'cart.__dict__.pop("stored_total", None) without its default: stored_total is a column, loaded with'
+        " every cart row, so it is always there to pop"
+    ),
     "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_56": (
         "_existing_order(cart) → (None) where the hold policy's order was not made: it is always made there,"
         " as apply_payment_result holds the cart's row lock and the cart was just seen awaiting payment"

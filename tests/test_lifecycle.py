@@ -1627,3 +1627,24 @@ def test_a_checkout_is_recorded_with_its_site_amount_and_currency(make_cart):
     assert PaymentAttempt.objects.get(pk=attempt.pk).site_id == cart.site_id is not None
     entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.checkout")
     assert entry.data == {"amount": "25.00", "currency": "EUR"}
+
+
+@pytest.mark.parametrize("quantity", [0, 1000])
+def test_adding_a_quantity_out_of_range_is_refused_with_the_range(make_cart, shop, quantity):
+    cart = make_cart(lines=[(0, 1)])
+
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.add_line(cart, shop[1].cart_key, quantity)
+
+    assert str(refused.value.message) == "Choose a quantity between 1 and 999."
+    assert list(cart.lines.values_list("quantity", flat=True)) == [1]
+
+
+def test_adding_to_a_cart_deleted_meanwhile_says_it_no_longer_exists(make_cart, shop):
+    cart = make_cart(lines=[(0, 1)])
+    Cart.objects.filter(pk=cart.pk).delete()
+
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.add_line(cart, shop[1].cart_key, 1)
+
+    assert str(refused.value.message) == "That cart no longer exists."

@@ -94,6 +94,30 @@ EQUIVALENT = {
         'cart.__dict__.pop("stored_total", None) without its default: stored_total is a column, loaded with'
         " every cart row, so it is always there to pop"
     ),
+    "wagtail_lockedcarts.lifecycle.x__bulk_log__mutmut_3": (
+        "`or not carts` → `and`: the log model is always registered, and with no carts the bulk INSERT writes nothing"
+    ),
+    "wagtail_lockedcarts.lifecycle.x__compare_and_set__mutmut_17": (
+        '"amount" → "AMOUNT" in the stored-total test: no transition changes the amount without the status, which still triggers it'
+    ),
+    "wagtail_lockedcarts.lifecycle.x__create_order__mutmut_49": (
+        "the live cart's amount taken even when None: a cart reaching an order is frozen, and every frozen cart has its amount"
+    ),
+    "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_55": (
+        "order or _existing_order(cart) → and: as _on_completed 100, the order was just made under the cart's row lock"
+    ),
+    "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_58": (
+        "== LOCKED → != LOCKED before PENDING_PAYMENT: only a locked cart has a lock reason, and the fall-through _lock on a locked cart hands back the same (cart, False)"
+    ),
+    "wagtail_lockedcarts.lifecycle.x_apply_payment_result__mutmut_3": (
+        "_locked_cart(None) called for a deleted cart: it returns None as the guard did (one query more)"
+    ),
+    "wagtail_lockedcarts.lifecycle.x_update_line__mutmut_32": (
+        "save(update_fields=None) after a quantity change: the line was just read under its row lock, so saving every field writes the same values"
+    ),
+    "wagtail_lockedcarts.lifecycle.x_add_line__mutmut_36": (
+        "save(update_fields=None) after adding to a line: as update_line 32, the other fields hold what was just read under the row lock"
+    ),
     "wagtail_lockedcarts.lifecycle.x__on_pending__mutmut_56": (
         "_existing_order(cart) → (None) where the hold policy's order was not made: it is always made there,"
         " as apply_payment_result holds the cart's row lock and the cart was just seen awaiting payment"

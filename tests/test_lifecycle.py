@@ -1648,3 +1648,126 @@ def test_adding_to_a_cart_deleted_meanwhile_says_it_no_longer_exists(make_cart, 
         lifecycle.add_line(cart, shop[1].cart_key, 1)
 
     assert str(refused.value.message) == "That cart no longer exists."
+
+
+# -- what the seed-24 mutation sample found unchecked ---------------------------------------------
+
+
+def test_the_sweeps_lock_entries_belong_to_each_carts_history(stale_checkout):
+    cart = stale_checkout(minutes_ago=500)
+
+    lifecycle.lock_stale_checkouts()
+
+    assert "wagtail_lockedcarts.lock" in ModelLogEntry.objects.for_instance(cart).values_list("action", flat=True)
+
+
+def test_a_completion_found_by_an_admin_names_the_admin_in_the_release(awaiting, cart_settings, superuser):
+    cart_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    cart_settings.save()
+    order = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING)).order
+
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED), user=superuser)
+
+    assert ModelLogEntry.objects.get(object_id=str(order.pk), action="wagtail_lockedcarts.release").user == superuser
+
+
+def test_a_repeated_completion_of_an_ordered_cart_changes_nothing_and_hands_back_its_order(awaiting):
+    order = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED)).order
+
+    again = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED))
+
+    assert again.changed is False and again.order == order and again.cart.pk == awaiting.pk
+
+
+def test_a_decline_that_cannot_reopen_the_cart_hands_it_back_unchanged(awaiting):
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.COMPLETED, amount=Decimal("2")))
+
+    outcome = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.DECLINED))
+
+    assert outcome.changed is False and outcome.cart.pk == awaiting.pk
+    assert outcome.cart.lock_reason == LockReason.AMOUNT_MISMATCH
+
+
+def test_a_decline_found_by_an_admin_names_the_admin_when_it_reopens_the_cart(awaiting, superuser):
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.DECLINED), user=superuser)
+
+    entry = ModelLogEntry.objects.filter(object_id=str(awaiting.pk), action="wagtail_lockedcarts.reconcile").last()
+    assert entry.user == superuser and entry.data["paypal_outcome"] == PaymentOutcome.DECLINED
+
+
+def test_a_pending_payment_follows_the_policy_of_its_carts_own_site(make_cart, cart_settings):
+    from wagtail.models import Page, Site
+
+    from wagtail_lockedcarts.models import LockedCartSettings
+
+    home = Page.get_first_root_node().add_child(instance=Page(title="Other", slug="other-shop"))
+    other = Site.objects.create(hostname="other.example.com", port=80, root_page=home)
+    other_settings = LockedCartSettings.for_site(other)
+    other_settings.pending_payment_policy = PendingPaymentPolicy.HOLD
+    other_settings.save()
+    cart = make_cart(status=CartStatus.AWAITING_PAYMENT)
+    Cart.objects.filter(pk=cart.pk).update(site=other)
+    cart.refresh_from_db()
+
+    outcome = lifecycle.apply_payment_result(cart, result_for(cart, PaymentOutcome.PENDING))
+
+    assert cart_settings.pending_payment_policy == PendingPaymentPolicy.LOCK
+    assert outcome.order is not None and outcome.order.status == OrderStatus.ON_HOLD
+
+
+def test_a_repeated_pending_answer_for_a_cart_locked_for_it_hands_back_the_cart(awaiting):
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING))
+
+    again = lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.PENDING))
+
+    assert again.changed is False and again.cart.pk == awaiting.pk and again.cart.status == CartStatus.LOCKED
+
+
+def test_paypals_statuses_and_reasons_are_cut_to_the_columns(make_cart, awaiting):
+    cart = make_cart(status=CartStatus.ORDERED)
+    order = Order.objects.get(cart=cart)
+
+    lifecycle.apply_payment_result(
+        cart, result_for(cart, PaymentOutcome.REVERSED, capture_status="REFUNDED", status_reason="X" * 70)
+    )
+    lifecycle.apply_payment_result(awaiting, result_for(awaiting, PaymentOutcome.UNKNOWN, capture_status="C" * 40))
+
+    order.refresh_from_db()
+    awaiting.refresh_from_db()
+    assert order.payment_problem == ("REFUNDED (" + "X" * 70)[:64]
+    assert awaiting.paypal_capture_status == "C" * 32
+
+
+def test_the_amount_check_names_the_payment_it_compared(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED)
+    lifecycle.apply_payment_result(
+        cart, result_for(cart, PaymentOutcome.COMPLETED, capture_status="COMPLETED", amount=Decimal("1.00"))
+    )
+
+    assert lifecycle.amount_check(cart).payment == PaymentAttempt.objects.get(cart=cart)
+
+
+def test_locking_an_already_locked_cart_changes_nothing(make_cart):
+    cart = make_cart(status=CartStatus.LOCKED)
+
+    outcome = lifecycle.lock_cart(cart, LockReason.NO_RETURN)
+
+    assert outcome.changed is False and outcome.cart.pk == cart.pk
+
+
+def test_releasing_an_order_not_on_hold_says_so(make_cart):
+    order = lifecycle.confirm_order(make_cart(status=CartStatus.LOCKED)).order
+
+    outcome = lifecycle.release_order(order)
+
+    assert outcome.changed is False and str(outcome.message) == "This order is not on hold."
+
+
+def test_a_deleted_carts_snapshot_keeps_its_currency_and_capture(make_cart, superuser):
+    cart = make_cart(status=CartStatus.LOCKED)
+    Cart.objects.filter(pk=cart.pk).update(paypal_capture_id="CAP-9")
+
+    lifecycle.delete_cart(cart, user=superuser, acknowledge_payment=True)
+
+    entry = ModelLogEntry.objects.get(object_id=str(cart.pk), action="wagtail_lockedcarts.delete")
+    assert (entry.data["currency"], entry.data["paypal_capture_id"]) == ("EUR", "CAP-9")

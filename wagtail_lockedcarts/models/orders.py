@@ -60,9 +60,9 @@ class OrderQuerySet(models.QuerySet):
         if PAYPAL_ID_SHAPE.fullmatch(term):
             value = term.upper()
             return self.filter(exact | models.Q(paypal_order_id=value) | models.Q(paypal_capture_id=value))
-        base = Order._default_manager.order_by()
         if EMAIL_SHAPE.fullmatch(term):
             return self.filter(exact | models.Q(email__iexact=term))
+        base = Order._default_manager.order_by()
         arms = [base.filter(**{f"{name}__icontains": term}).values("pk") for name in ORDER_SEARCH_FIELDS]
         return self.filter(exact | models.Q(pk__in=arms[0].union(*arms[1:])))
 
